@@ -1,0 +1,36 @@
+"""perfkit: an embeddable, exact engine for sales performance plans.
+
+Everything public is exported here (and from the public modules
+:mod:`perfkit.errors` and :mod:`perfkit.testing`); all other modules are private.
+"""
+
+from perfkit._numbers import RoundingMode, allocate, parse_decimal, quantize
+from perfkit._version import __version__
+from perfkit.errors import (
+    DataError,
+    Diagnostic,
+    EvaluationError,
+    InvalidValueError,
+    Location,
+    OrgTreeError,
+    PerfkitError,
+    PolicyError,
+    Severity,
+)
+
+__all__ = [
+    "DataError",
+    "Diagnostic",
+    "EvaluationError",
+    "InvalidValueError",
+    "Location",
+    "OrgTreeError",
+    "PerfkitError",
+    "PolicyError",
+    "RoundingMode",
+    "Severity",
+    "__version__",
+    "allocate",
+    "parse_decimal",
+    "quantize",
+]

@@ -1,0 +1,322 @@
+"""Numbers: Decimal construction, named rounding, and exact allocation.
+
+This module is the one place perfkit makes numbers. Money, rates, weights and
+scores are :class:`~decimal.Decimal`; a float never enters (``0.1`` has no exact
+binary value, so accepting one would make results depend on how a caller typed a
+literal). Intermediate arithmetic elsewhere may use :class:`fractions.Fraction`,
+the exact reference semantics; this module rounds either kind at a named quantum
+with a named mode.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+import math
+from collections.abc import Hashable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, TypeAlias, TypeVar
+
+from perfkit.errors import InvalidValueError
+
+__all__ = [
+    "CENT",
+    "Number",
+    "RoundingMode",
+    "allocate",
+    "parse_decimal",
+    "quantize",
+    "to_fraction",
+]
+
+Number: TypeAlias = Decimal | int | str
+"""What perfkit accepts where it needs an exact number (never ``float``)."""
+
+CENT = Decimal("0.01")
+
+K = TypeVar("K", bound=Hashable)
+
+
+class RoundingMode(enum.StrEnum):
+    """How a value is rounded to a quantum. Every mode is symmetric around zero.
+
+    ``half_up`` (the default) rounds ties away from zero, as Python's
+    ``decimal.ROUND_HALF_UP`` does, so ``round(-x) == -round(x)``.
+    """
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    HALF_DOWN = "half_down"
+    DOWN = "down"
+    UP = "up"
+
+    @classmethod
+    def parse(cls, mode: RoundingMode | str) -> RoundingMode:
+        """Return the mode named by ``mode`` or raise listing the accepted names."""
+        if isinstance(mode, RoundingMode):
+            return mode
+        try:
+            return cls(mode)
+        except ValueError:
+            accepted = ", ".join(m.value for m in cls)
+            raise InvalidValueError(
+                f"unknown rounding mode {mode!r}; expected one of: {accepted}"
+            ) from None
+
+    @property
+    def decimal_constant(self) -> str:
+        """The matching ``decimal`` module rounding constant."""
+        return _DECIMAL_MODES[self]
+
+
+_DECIMAL_MODES = {
+    RoundingMode.HALF_UP: decimal.ROUND_HALF_UP,
+    RoundingMode.HALF_EVEN: decimal.ROUND_HALF_EVEN,
+    RoundingMode.HALF_DOWN: decimal.ROUND_HALF_DOWN,
+    RoundingMode.DOWN: decimal.ROUND_DOWN,
+    RoundingMode.UP: decimal.ROUND_UP,
+}
+
+
+def parse_decimal(value: object, *, what: str = "value") -> Decimal:
+    """Make an exact Decimal from a str, int, Decimal or Fraction-free text.
+
+    ``"19.99"`` gives ``Decimal("19.99")`` and ``"5%"`` gives ``Decimal("0.05")``.
+    Floats and booleans are refused, because neither has one exact decimal meaning.
+
+    Args:
+        value: a ``Decimal``, ``int`` or ``str`` (optionally ending in ``%``).
+        what: how to name the value in an error message (e.g. ``"weight for 'east'"``).
+
+    Raises:
+        InvalidValueError: for floats, booleans, unparseable text, NaN and infinities.
+    """
+    if isinstance(value, bool):
+        raise InvalidValueError(f"{what}: expected a number, got the boolean {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        raise InvalidValueError(
+            f"{what}: got the float {value!r}; perfkit never takes floats for exact "
+            f"numbers: pass a str such as {_float_hint(value)!r} or a Decimal"
+        )
+    elif isinstance(value, str):
+        result = _parse_text(value, what)
+    else:
+        raise InvalidValueError(
+            f"{what}: expected a Decimal, int or str, got {type(value).__name__} {value!r}"
+        )
+    if not result.is_finite():
+        raise InvalidValueError(f"{what}: {value!r} is not a finite number")
+    return result
+
+
+def _float_hint(value: float) -> str:
+    return repr(value) if value == value and value not in (float("inf"), float("-inf")) else "0"
+
+
+def _parse_text(text: str, what: str) -> Decimal:
+    stripped = text.strip()
+    percent = stripped.endswith("%")
+    digits = stripped[:-1].strip() if percent else stripped
+    try:
+        number = Decimal(digits)
+    except decimal.InvalidOperation:
+        raise InvalidValueError(
+            f"{what}: {text!r} is not a number (expected digits like '19.99', '-3' or '5%')"
+        ) from None
+    if not number.is_finite():
+        raise InvalidValueError(f"{what}: {text!r} is not a finite number")
+    return number.scaleb(-2) if percent else number
+
+
+def to_fraction(value: Decimal | int | Fraction) -> Fraction:
+    """Return the exact rational value of a Decimal, int or Fraction."""
+    if isinstance(value, Fraction):
+        return value
+    return Fraction(value)
+
+
+def _quantum(quantum: Number) -> Decimal:
+    q = parse_decimal(quantum, what="quantum")
+    if q <= 0:
+        raise InvalidValueError(f"quantum: must be positive, got {quantum!r}")
+    return q
+
+
+def _is_power_of_ten(q: Decimal) -> bool:
+    return q.normalize().as_tuple().digits == (1,)
+
+
+def _round_fraction(value: Fraction, mode: RoundingMode) -> int:
+    """Round an exact rational to an integer by a symmetric mode."""
+    sign = -1 if value < 0 else 1
+    magnitude = abs(value)
+    whole, rest = divmod(magnitude.numerator, magnitude.denominator)
+    if rest == 0:
+        return sign * whole
+    twice = 2 * rest
+    den = magnitude.denominator
+    if mode is RoundingMode.DOWN:
+        up = False
+    elif mode is RoundingMode.UP:
+        up = True
+    elif twice != den:
+        up = twice > den
+    elif mode is RoundingMode.HALF_UP:
+        up = True
+    elif mode is RoundingMode.HALF_DOWN:
+        up = False
+    else:
+        up = whole % 2 == 1
+    return sign * (whole + 1 if up else whole)
+
+
+def quantize(
+    value: Decimal | int | Fraction,
+    quantum: Number = CENT,
+    mode: RoundingMode | str = RoundingMode.HALF_UP,
+) -> Decimal:
+    """Round ``value`` to a multiple of ``quantum`` with a named mode.
+
+    Works exactly on Decimals of any size and on Fractions (the exact
+    intermediates of plan arithmetic), for any positive quantum (``0.01``, ``1``,
+    ``0.05`` for cash rounding). Zero is always returned unsigned.
+
+    >>> quantize(Decimal("2.665"))
+    Decimal('2.67')
+    >>> quantize(Decimal("2.665"), mode="half_even")
+    Decimal('2.66')
+    """
+    q = _quantum(quantum)
+    rounding = RoundingMode.parse(mode)
+    if isinstance(value, float | bool):
+        parse_decimal(value, what="value to round")  # raises with the standard message
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidValueError(f"value to round: {value!r} is not a finite number")
+    if isinstance(value, Decimal) and _is_power_of_ten(q):
+        digits = max(28, value.adjusted() - q.adjusted() + 3)
+        context = decimal.Context(prec=digits, rounding=rounding.decimal_constant)
+        result = value.quantize(q, context=context)
+    else:
+        units = _round_fraction(to_fraction(value) / to_fraction(q), rounding)
+        result = _units_to_decimal(units, q)
+    return result + 0 if result == 0 else result  # normalise -0.00 to 0.00
+
+
+def _units_to_decimal(units: int, quantum: Decimal) -> Decimal:
+    digits = max(28, len(str(abs(units))) + len(quantum.as_tuple().digits) + 2)
+    value = decimal.Context(prec=digits).multiply(Decimal(units), quantum)
+    if value == 0:
+        return Decimal(0).quantize(quantum) if _is_power_of_ten(quantum) else Decimal(0)
+    if _is_power_of_ten(quantum):
+        return value.quantize(quantum, context=decimal.Context(prec=digits))
+    return value
+
+
+def _weight_as_fraction(key: object, weight: Any) -> Fraction:
+    what = f"weight for {key!r}"
+    if isinstance(weight, Fraction):
+        frac = weight
+    else:
+        if isinstance(weight, Decimal) and weight.is_nan():
+            raise InvalidValueError(f"{what} is NaN; weights must be finite and non-negative")
+        if isinstance(weight, float) and weight != weight:
+            raise InvalidValueError(f"{what} is NaN; weights must be finite and non-negative")
+        frac = Fraction(parse_decimal(weight, what=what))
+    if frac < 0:
+        raise InvalidValueError(f"{what} is negative ({weight}); weights must be non-negative")
+    return frac
+
+
+def _tie_order(keys: list[K]) -> dict[K, int]:
+    """Rank keys by their natural order (by type name and repr when not comparable)."""
+    try:
+        ordered = sorted(keys)  # type: ignore[type-var]
+    except TypeError:
+        ordered = sorted(keys, key=lambda k: (type(k).__name__, repr(k)))
+    return {key: rank for rank, key in enumerate(ordered)}
+
+
+def allocate(
+    total: Number,
+    weights: Mapping[K, Number | Fraction],
+    *,
+    quantum: Number = CENT,
+) -> dict[K, Decimal]:
+    """Split ``total`` into parts proportional to ``weights``, exactly, at ``quantum``.
+
+    Uses the largest-remainder (Hamilton) method: each key first gets its exact
+    share rounded toward zero to the quantum, then the quanta left over go one
+    each to the keys with the largest remainders, ties broken by the keys' own
+    order (never by input position). So the parts sum to ``total`` exactly, each
+    is within one quantum of its exact share, a zero weight gets exactly zero,
+    reordering the input changes nothing and ``allocate(-x, w) == -allocate(x, w)``.
+
+    >>> allocate(Decimal("100"), {"a": 1, "b": 1, "c": 1})
+    {'a': Decimal('33.34'), 'b': Decimal('33.33'), 'c': Decimal('33.33')}
+
+    Args:
+        total: the amount to split; must be a multiple of ``quantum``.
+        weights: key -> non-negative weight (Decimal, int, str such as ``"40%"``,
+            or Fraction); at least one must be positive.
+        quantum: the smallest unit of a part, ``0.01`` by default.
+
+    Returns:
+        key -> part, in the order of ``weights``.
+
+    Raises:
+        InvalidValueError: for negative, NaN, infinite or float weights (naming the
+            key), all-zero or empty weights, or a total that is not a whole number
+            of quanta.
+    """
+    q = _quantum(quantum)
+    amount = parse_decimal(total, what="total")
+    exact_units = to_fraction(amount) / to_fraction(q)
+    if exact_units.denominator != 1:
+        raise InvalidValueError(
+            f"total: {amount} is not a whole number of quanta of {q}; "
+            f"round it first (perfkit.quantize) or choose a finer quantum"
+        )
+    if not weights:
+        raise InvalidValueError("weights: at least one key is needed to allocate to")
+    fractions = {key: _weight_as_fraction(key, w) for key, w in weights.items()}
+    units_total = exact_units.numerator
+    sign = -1 if units_total < 0 else 1
+    units_total = abs(units_total)
+
+    # One common denominator turns every weight into an integer, so the rest is
+    # integer arithmetic: fast, and exact by construction.
+    denominator = 1
+    for frac in fractions.values():
+        if denominator % frac.denominator:
+            denominator = denominator * frac.denominator // math.gcd(denominator, frac.denominator)
+    int_weights = {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
+    weight_sum = sum(int_weights.values())
+    if weight_sum == 0:
+        raise InvalidValueError(
+            "weights: all weights are zero; at least one must be positive to allocate "
+            f"{amount} over {', '.join(repr(k) for k in list(weights)[:5])}"
+            + (" ..." if len(weights) > 5 else "")
+        )
+
+    units: dict[K, int] = {}
+    remainders: list[tuple[int, K]] = []
+    given = 0
+    for key, w in int_weights.items():
+        whole, rest = divmod(units_total * w, weight_sum)
+        units[key] = whole
+        given += whole
+        if rest:
+            remainders.append((rest, key))
+    left = units_total - given
+    if left:
+        rank = _tie_order([key for _, key in remainders])
+        remainders.sort(key=lambda item: (-item[0], rank[item[1]]))
+        for _, key in remainders[:left]:
+            units[key] += 1
+    return {key: _units_to_decimal(sign * u, q) for key, u in units.items()}
+
