@@ -13,7 +13,7 @@ from __future__ import annotations
 import decimal
 import enum
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeAlias, TypeVar
@@ -207,29 +207,37 @@ def quantize(
     return result + 0 if result == 0 else result  # normalise -0.00 to 0.00
 
 
+_WIDE = decimal.Context(prec=decimal.MAX_PREC, traps=[decimal.InvalidOperation])
+
+
 def _units_to_decimal(units: int, quantum: Decimal) -> Decimal:
-    digits = max(28, len(str(abs(units))) + len(quantum.as_tuple().digits) + 2)
-    value = decimal.Context(prec=digits).multiply(Decimal(units), quantum)
-    if value == 0:
-        return Decimal(0).quantize(quantum) if _is_power_of_ten(quantum) else Decimal(0)
-    if _is_power_of_ten(quantum):
-        return value.quantize(quantum, context=decimal.Context(prec=digits))
-    return value
+    """Return ``units * quantum`` exactly, carrying the quantum's exponent."""
+    return _decimal_maker(quantum)(units)
 
 
-def _weight_as_fraction(key: object, weight: Any) -> Fraction:
+def _decimal_maker(quantum: Decimal) -> Callable[[int], Decimal]:
+    """Return a fast exact ``units -> units * quantum`` for one quantum."""
+    _sign, digits, exponent = quantum.as_tuple()
+    if digits == (1,) and isinstance(exponent, int):
+        scaleb = Decimal.scaleb
+        return lambda units: scaleb(Decimal(units), exponent, _WIDE)
+    return lambda units: _WIDE.multiply(Decimal(units), quantum)
+
+
+def _weight_as_ratio(key: object, weight: Any) -> tuple[int, int]:
+    """Return a weight as (numerator, denominator), refusing bad weights by key."""
     what = f"weight for {key!r}"
-    if isinstance(weight, Fraction):
-        frac = weight
+    if type(weight) is int:
+        num, den = weight, 1
+    elif isinstance(weight, Fraction):
+        num, den = weight.numerator, weight.denominator
     else:
-        if isinstance(weight, Decimal) and weight.is_nan():
+        if isinstance(weight, Decimal | float) and weight != weight:
             raise InvalidValueError(f"{what} is NaN; weights must be finite and non-negative")
-        if isinstance(weight, float) and weight != weight:
-            raise InvalidValueError(f"{what} is NaN; weights must be finite and non-negative")
-        frac = Fraction(parse_decimal(weight, what=what))
-    if frac < 0:
+        num, den = parse_decimal(weight, what=what).as_integer_ratio()
+    if num < 0:
         raise InvalidValueError(f"{what} is negative ({weight}); weights must be non-negative")
-    return frac
+    return num, den
 
 
 def _tie_order(keys: list[K]) -> dict[K, int]:
@@ -283,18 +291,15 @@ def allocate(
         )
     if not weights:
         raise InvalidValueError("weights: at least one key is needed to allocate to")
-    fractions = {key: _weight_as_fraction(key, w) for key, w in weights.items()}
+    ratios = {key: _weight_as_ratio(key, w) for key, w in weights.items()}
     units_total = exact_units.numerator
     sign = -1 if units_total < 0 else 1
     units_total = abs(units_total)
 
     # One common denominator turns every weight into an integer, so the rest is
     # integer arithmetic: fast, and exact by construction.
-    denominator = 1
-    for frac in fractions.values():
-        if denominator % frac.denominator:
-            denominator = denominator * frac.denominator // math.gcd(denominator, frac.denominator)
-    int_weights = {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
+    denominator = math.lcm(*{den for _, den in ratios.values()})
+    int_weights = {k: num * (denominator // den) for k, (num, den) in ratios.items()}
     weight_sum = sum(int_weights.values())
     if weight_sum == 0:
         raise InvalidValueError(
@@ -314,9 +319,12 @@ def allocate(
             remainders.append((rest, key))
     left = units_total - given
     if left:
-        rank = _tie_order([key for _, key in remainders])
-        remainders.sort(key=lambda item: (-item[0], rank[item[1]]))
+        try:
+            remainders.sort(key=lambda item: (-item[0], item[1]))
+        except TypeError:  # keys of mixed types: rank them by type name and repr
+            rank = _tie_order([key for _, key in remainders])
+            remainders.sort(key=lambda item: (-item[0], rank[item[1]]))
         for _, key in remainders[:left]:
             units[key] += 1
-    return {key: _units_to_decimal(sign * u, q) for key, u in units.items()}
-
+    make = _decimal_maker(q)
+    return {key: make(sign * u) for key, u in units.items()}
