@@ -5,6 +5,7 @@ Everything public is exported here (and from the public modules
 """
 
 from perfkit._numbers import RoundingMode, allocate, parse_decimal, quantize
+from perfkit._time import Calendar, Period
 from perfkit._version import __version__
 from perfkit.errors import (
     DataError,
@@ -19,6 +20,7 @@ from perfkit.errors import (
 )
 
 __all__ = [
+    "Calendar",
     "DataError",
     "Diagnostic",
     "EvaluationError",
@@ -26,6 +28,7 @@ __all__ = [
     "Location",
     "OrgTreeError",
     "PerfkitError",
+    "Period",
     "PolicyError",
     "RoundingMode",
     "Severity",
