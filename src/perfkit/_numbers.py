@@ -130,7 +130,7 @@ def _parse_text(text: str, what: str) -> Decimal:
         ) from None
     if not number.is_finite():
         raise InvalidValueError(f"{what}: {text!r} is not a finite number")
-    return number.scaleb(-2) if percent else number
+    return number.scaleb(-2, context=_WIDE) if percent else number
 
 
 def to_fraction(value: Decimal | int | Fraction) -> Fraction:
