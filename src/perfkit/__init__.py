@@ -4,7 +4,11 @@ Everything public is exported here (and from the public modules
 :mod:`perfkit.errors` and :mod:`perfkit.testing`); all other modules are private.
 """
 
+from perfkit._loader import load_policy
 from perfkit._numbers import RoundingMode, allocate, parse_decimal, quantize
+from perfkit._org import Membership, OrgTree
+from perfkit._policy import Policy
+from perfkit._registry import Registry
 from perfkit._time import Calendar, Period
 from perfkit._version import __version__
 from perfkit.errors import (
@@ -26,14 +30,19 @@ __all__ = [
     "EvaluationError",
     "InvalidValueError",
     "Location",
+    "Membership",
+    "OrgTree",
     "OrgTreeError",
     "PerfkitError",
     "Period",
+    "Policy",
     "PolicyError",
+    "Registry",
     "RoundingMode",
     "Severity",
     "__version__",
     "allocate",
+    "load_policy",
     "parse_decimal",
     "quantize",
 ]

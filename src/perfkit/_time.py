@@ -154,11 +154,19 @@ class Calendar(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fiscal_year_start: int = Field(default=1, ge=1, le=12)
-    fiscal_year_naming: Literal["end", "start"] = "end"
-    weekend: tuple[WeekdayName, ...] = ("sat", "sun")
-    holidays: tuple[_Date, ...] = ()
-    extra_working_days: tuple[_Date, ...] = ()
+    fiscal_year_start: int = Field(
+        default=1, ge=1, le=12, description="Month the fiscal year starts (1 = January)."
+    )
+    fiscal_year_naming: Literal["end", "start"] = Field(
+        default="end", description="FY2026 is the fiscal year ending (or starting) in 2026."
+    )
+    weekend: tuple[WeekdayName, ...] = Field(
+        default=("sat", "sun"), description="Days that are not working days."
+    )
+    holidays: tuple[_Date, ...] = Field(default=(), description="Dates that are not working days.")
+    extra_working_days: tuple[_Date, ...] = Field(
+        default=(), description="Weekend dates that are working days (make-up days)."
+    )
 
     if not TYPE_CHECKING:  # hidden from mypy so that pydantic's plugin types the fields
 
