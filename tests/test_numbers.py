@@ -113,6 +113,13 @@ def test_quantize_large_values_do_not_overflow_context() -> None:
     assert pk.quantize(big) == D("1234567890123456789012345678901234567890.13")
 
 
+def test_quanta_above_one_round_to_whole_hundreds() -> None:
+    """A quantum of 100 rounds 1234 to 1200 and 1250 to 1300, written plainly."""
+    assert str(pk.quantize(D(1234), "100")) == "1200"
+    assert str(pk.quantize(D(1250), "100")) == "1300"
+    assert str(pk.quantize(D(-1250), "100")) == "-1300"
+
+
 def test_non_decimal_quantum_for_cash_rounding() -> None:
     """A 0.05 quantum rounds to the nearest five cents."""
     assert pk.quantize(D("1.03"), "0.05") == D("1.05")

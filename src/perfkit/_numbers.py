@@ -147,10 +147,6 @@ def _quantum(quantum: Number) -> Decimal:
     return q
 
 
-def _is_power_of_ten(q: Decimal) -> bool:
-    return q.normalize().as_tuple().digits == (1,)
-
-
 def _round_fraction(value: Fraction, mode: RoundingMode) -> int:
     """Round an exact rational to an integer by a symmetric mode."""
     sign = -1 if value < 0 else 1
@@ -197,7 +193,7 @@ def quantize(
         parse_decimal(value, what="value to round")  # raises with the standard message
     if isinstance(value, Decimal) and not value.is_finite():
         raise InvalidValueError(f"value to round: {value!r} is not a finite number")
-    if isinstance(value, Decimal) and _is_power_of_ten(q):
+    if isinstance(value, Decimal) and q.as_tuple().digits == (1,):
         digits = max(28, value.adjusted() - q.adjusted() + 3)
         context = decimal.Context(prec=digits, rounding=rounding.decimal_constant)
         result = value.quantize(q, context=context)

@@ -1,0 +1,338 @@
+"""Cross-section checks of a validated policy, and compiling its expressions.
+
+Every name an expression reads is checked here against what the policy declares,
+in the scope where the expression runs: a metric's ``where`` sees its table's
+columns; participant formulas see metrics, targets, attainment, attributes,
+variables, rate tables, the score and earlier incentives.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from perfkit._expr import compile_expression
+from perfkit._policy_model import (
+    Action,
+    Alert,
+    FormulaRule,
+    PluginRule,
+    RateRule,
+    RateTable,
+    Scorecard,
+    TieredRule,
+)
+from perfkit._registry import Registry
+from perfkit.errors import Diagnostic, Location, PolicyError, Severity
+
+if TYPE_CHECKING:
+    from perfkit._policy import Policy
+
+__all__ = ["METRIC_NAMESPACES", "check_policy", "participant_names"]
+
+Locate = Callable[[tuple[str | int, ...]], Location]
+
+METRIC_NAMESPACES = ("target", "attainment", "previous", "last_year", "pace")
+"""Per-metric names a participant formula may read, e.g. ``attainment.revenue``."""
+
+PERIOD_NAMES = ("period.days", "period.working_days")
+NUMERIC = ("decimal", "integer")
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+class _Checker:
+    def __init__(self, policy: Policy, registry: Registry, locate: Locate):
+        self.policy = policy
+        self.registry = registry
+        self.locate = locate
+        self.out: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, path: tuple[str | int, ...]) -> None:
+        self.out.append(Diagnostic(code, message, location=self.locate(path)))
+
+    def warn(self, code: str, message: str, path: tuple[str | int, ...]) -> None:
+        self.out.append(
+            Diagnostic(code, message, severity=Severity.WARNING, location=self.locate(path))
+        )
+
+    def compile(self, text: str | None, names: Iterable[str], path: tuple[str | int, ...]) -> None:
+        if text is None:
+            return
+        try:
+            expression = compile_expression(
+                text, names=frozenset(names), functions=self.registry, location=self.locate(path)
+            )
+        except PolicyError as exc:
+            self.out.extend(exc.diagnostics)
+            return
+        self.out.extend(expression.diagnostics)
+        self.policy._expressions[_path(path)] = expression
+
+
+def check_policy(policy: Policy, registry: Registry, locate: Locate) -> list[Diagnostic]:
+    """Check names across sections and compile every expression into ``policy``.
+
+    Returns the diagnostics found (errors and warnings); compiled expressions are
+    stored on the policy, keyed by their field path.
+    """
+    checker = _Checker(policy, registry, locate)
+    policy._locations = {}
+    _check_tables(checker)
+    names = _check_participant_scope(checker)
+    _check_rules(checker, names, ())
+    for index, version in enumerate(policy.versions):
+        prefix: tuple[str | int, ...] = ("versions", index)
+        version_names = set(names)
+        if version.variables is not None:
+            version_names |= _check_variables(checker, version.variables, names, prefix)
+        _check_rules(
+            checker,
+            version_names,
+            prefix,
+            scorecard=version.scorecard,
+            incentives=version.incentives,
+            actions=version.actions,
+            alerts=version.alerts,
+            rate_tables=version.rate_tables,
+        )
+    return checker.out
+
+
+def _check_tables(c: _Checker) -> None:
+    policy = c.policy
+    for name, metric in policy.metrics.items():
+        path: tuple[str | int, ...] = ("metrics", name)
+        table = policy.tables.get(metric.table)
+        if table is None:
+            if policy.tables:
+                c.error(
+                    "policy.unknown-table",
+                    _unknown("table", metric.table, policy.tables),
+                    (*path, "table"),
+                )
+            continue
+        columns = table.columns
+        for field in ("sum", "count_distinct", "mean", "min", "max", "date"):
+            column = getattr(metric, field)
+            if column is None:
+                continue
+            if column not in columns:
+                c.error(
+                    "policy.unknown-column",
+                    _unknown(f"column of table {metric.table!r}", column, columns),
+                    (*path, field),
+                )
+            elif field in ("sum", "mean") and columns[column] not in NUMERIC:
+                c.error(
+                    "policy.column-type",
+                    f"cannot {field} column {column!r}: it is {columns[column]}, not a number",
+                    (*path, field),
+                )
+            elif field == "date" and columns[column] != "date":
+                c.error(
+                    "policy.column-type",
+                    f"date column {column!r} is {columns[column]}, not a date",
+                    (*path, field),
+                )
+        owner = metric.credit if isinstance(metric.credit, str) else None
+        if owner is not None and owner not in columns:
+            c.error(
+                "policy.unknown-column",
+                _unknown("credit column", owner, columns),
+                (*path, "credit"),
+            )
+        c.compile(metric.where, columns, (*path, "where"))
+        if metric.ratio is not None:
+            for index, condition in enumerate(metric.ratio):
+                c.compile(condition, columns, (*path, "ratio", index))
+    for name, target in policy.targets.items():
+        path = ("targets", name)
+        if name not in policy.metrics and policy.metrics:
+            c.error(
+                "policy.unknown-metric",
+                f"a target for {name!r}, which is not a metric; "
+                + _unknown("metric", name, policy.metrics).split("; ", 1)[-1],
+                path,
+            )
+        if target.table is not None and policy.tables:
+            table = policy.tables.get(target.table)
+            if table is None:
+                c.error(
+                    "policy.unknown-table",
+                    _unknown("table", target.table, policy.tables),
+                    (*path, "table"),
+                )
+            elif target.column not in table.columns:
+                c.error(
+                    "policy.unknown-column",
+                    _unknown(
+                        f"column of table {target.table!r}", str(target.column), table.columns
+                    ),
+                    (*path, "column"),
+                )
+
+
+def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    options = sorted(known)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if close:
+        return f"unknown {what} {name!r}; did you mean {close[0]!r}?"
+    listing = ", ".join(options) if options else "none declared"
+    return f"unknown {what} {name!r}; known: {listing}"
+
+
+def attribute_names(policy: Policy) -> set[str]:
+    """Participant attributes: the participants table's columns and ``attributes``."""
+    names = set(policy.attributes)
+    table = policy.tables.get(policy.participants.table)
+    if table is not None:
+        names |= set(table.columns) - {policy.participants.id}
+    return names
+
+
+def participant_names(policy: Policy) -> set[str]:
+    """Every name a participant formula may read, before variables and incentives."""
+    names = attribute_names(policy) | set(policy.rate_tables) | set(PERIOD_NAMES)
+    for metric in policy.metrics:
+        names.add(metric)
+        names.update(f"{space}.{metric}" for space in METRIC_NAMESPACES)
+    for metric in policy.targets:
+        names.update({f"target.{metric}", f"attainment.{metric}"})
+    return names
+
+
+def _check_participant_scope(c: _Checker) -> set[str]:
+    policy = c.policy
+    names = participant_names(policy)
+    attributes = attribute_names(policy)
+    for name, target in policy.targets.items():
+        c.compile(target.value, attributes | set(policy.rate_tables), ("targets", name, "value"))
+    names |= _check_variables(c, policy.variables, names, ())
+    return names
+
+
+def _check_variables(
+    c: _Checker, variables: dict[str, str], names: set[str], prefix: tuple[str | int, ...]
+) -> set[str]:
+    seen = set(names)
+    for name, text in variables.items():
+        path = (*prefix, "variables", name)
+        if name in names:
+            c.error(
+                "policy.name-clash",
+                f"variable {name!r} hides a metric or attribute of the same name: rename it",
+                path,
+            )
+        c.compile(text, seen, path)
+        seen.add(name)
+    return seen - names
+
+
+def _check_rules(
+    c: _Checker,
+    names: set[str],
+    prefix: tuple[str | int, ...],
+    *,
+    scorecard: Scorecard | None = None,
+    incentives: list[FormulaRule | RateRule | TieredRule | PluginRule] | None = None,
+    actions: list[Action] | None = None,
+    alerts: list[Alert] | None = None,
+    rate_tables: dict[str, RateTable] | None = None,
+) -> None:
+    policy = c.policy
+    if not prefix:
+        scorecard, incentives = policy.scorecard, policy.incentives
+        actions, alerts = policy.actions, policy.alerts
+    scope = set(names) | set(rate_tables or {})
+    if scorecard is not None:
+        scope |= _check_scorecard(c, scorecard, scope, (*prefix, "scorecard"))
+    seen_ids: dict[str, int] = {}
+    for index, rule in enumerate(incentives or []):
+        path = (*prefix, "incentives", index)
+        if rule.id in seen_ids:
+            c.error(
+                "policy.duplicate-id",
+                f"incentive id {rule.id!r} is used twice (first: incentives[{seen_ids[rule.id]}])",
+                (*path, "id"),
+            )
+        if rule.id in scope:
+            c.error(
+                "policy.name-clash",
+                f"incentive id {rule.id!r} clashes with another name",
+                (*path, "id"),
+            )
+        seen_ids.setdefault(rule.id, index)
+        for field in ("when", "cap", "floor"):
+            c.compile(getattr(rule, field), scope, (*path, field))
+        if isinstance(rule, FormulaRule):
+            c.compile(rule.amount, scope, (*path, "amount"))
+        elif isinstance(rule, RateRule):
+            c.compile(rule.rate.on, scope, (*path, "rate", "on"))
+            if isinstance(rule.rate.rate, str):
+                c.compile(rule.rate.rate, scope, (*path, "rate", "rate"))
+            c.compile(rule.rate.threshold, scope, (*path, "rate", "threshold"))
+        elif isinstance(rule, TieredRule):
+            c.compile(rule.tiered.on, scope, (*path, "tiered", "on"))
+            c.compile(rule.tiered.base, scope, (*path, "tiered", "base"))
+        elif c.registry.rule_kinds().get(rule.kind) is None:
+            c.error(
+                "policy.unknown-rule-kind",
+                _unknown("rule kind", rule.kind, c.registry.rule_kinds()),
+                (*path, "kind"),
+            )
+        scope = scope | {rule.id}
+    final = scope | {"payout"}
+    for index, action in enumerate(actions or []):
+        c.compile(action.when, final, (*prefix, "actions", index, "when"))
+    for index, alert in enumerate(alerts or []):
+        path = (*prefix, "alerts", index)
+        c.compile(alert.when, final, (*path, "when"))
+        for field in _placeholders(alert.message):
+            if field not in final:
+                c.error(
+                    "policy.unknown-name",
+                    _unknown("name in the message", field, final),
+                    (*path, "message"),
+                )
+
+
+def _check_scorecard(
+    c: _Checker, card: Scorecard, scope: set[str], path: tuple[str | int, ...]
+) -> set[str]:
+    produced = {"score"}
+    for index, component in enumerate(card.components):
+        where = (*path, "components", index)
+        if component.metric not in scope:
+            c.error(
+                "policy.unknown-metric",
+                _unknown("metric", component.metric, c.policy.metrics),
+                (*where, "metric"),
+            )
+        elif component.on == "attainment" and f"attainment.{component.metric}" not in scope:
+            c.error(
+                "policy.no-target",
+                f"component {component.name!r} scores attainment, but metric "
+                f"{component.metric!r} has no target: add targets.{component.metric} "
+                "or score 'on: value'",
+                (*where, "on"),
+            )
+        c.compile(component.gate, scope, (*where, "gate"))
+        produced.add(f"score.{component.name}")
+    c.compile(card.gate, scope | produced, (*path, "gate"))
+    return produced
+
+
+def _placeholders(message: str) -> list[str]:
+    try:
+        return [field for _, field, _, _ in string.Formatter().parse(message) if field]
+    except ValueError:
+        return []

@@ -1,0 +1,467 @@
+"""The policy model: what a YAML policy describes, as frozen pydantic models.
+
+Models describe; they compute nothing. Cross-field rules that a single field
+cannot check (weights summing to 100%, tiers in order, exactly one aggregation
+per metric) are validators here, so they are reported at the field's line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from perfkit._model_types import (
+    DateValue,
+    Description,
+    Expr,
+    Identifier,
+    Number,
+    StrictBool,
+    StrictModel,
+)
+from perfkit._numbers import CENT, RoundingMode
+
+__all__ = [
+    "DSL_VERSIONS",
+    "Action",
+    "Alert",
+    "Component",
+    "Credit",
+    "FormulaRule",
+    "Metric",
+    "Participants",
+    "PluginRule",
+    "PolicyBody",
+    "PolicyTest",
+    "PolicyVersion",
+    "RateRule",
+    "RateTable",
+    "Rounding",
+    "Rule",
+    "Scorecard",
+    "Table",
+    "TargetSource",
+    "Tier",
+    "TieredRule",
+]
+
+DSL_VERSIONS = (1,)
+"""The DSL versions this release reads (the top-level ``perfkit:`` key)."""
+
+ColumnType = Literal["string", "decimal", "integer", "date", "bool"]
+
+
+class Rounding(StrictModel):
+    """Where results are rounded: a quantum and a mode (``half_up`` by default)."""
+
+    quantum: Number = Field(default=CENT, description="The unit results are rounded to, e.g. 0.01.")
+    mode: RoundingMode = Field(
+        default=RoundingMode.HALF_UP,
+        description="half_up (ties away from zero), half_even, half_down, down or up.",
+    )
+
+    @field_validator("quantum")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("the rounding quantum must be positive, e.g. 0.01")
+        return value
+
+
+class Table(StrictModel):
+    """A table of input records and the types of its columns."""
+
+    columns: dict[Identifier, ColumnType] = Field(
+        min_length=1, description="Column name -> string, decimal, integer, date or bool."
+    )
+    key: Identifier | None = Field(default=None, description="A column unique per row.")
+    description: Description = None
+
+    @model_validator(mode="after")
+    def _key_is_a_column(self) -> Table:
+        if self.key is not None and self.key not in self.columns:
+            raise ValueError(f"key {self.key!r} is not one of the columns {sorted(self.columns)}")
+        return self
+
+
+class Participants(StrictModel):
+    """Which table lists the participants; its other columns become attributes."""
+
+    table: Identifier = Field(default="participants", description="The participants table.")
+    id: Identifier = Field(default="id", description="Its column of participant ids.")
+    manager: Identifier | None = Field(default=None, description="Column naming the manager.")
+
+
+class Credit(StrictModel):
+    """How a record credits participants: an owner column, or a split table."""
+
+    owner: Identifier | None = Field(default=None, description="Column naming the participant.")
+    splits: Identifier | None = Field(
+        default=None, description="Table of (record, participant, share)."
+    )
+    record: Identifier = Field(default="record", description="Split table column: record id.")
+    participant: Identifier = Field(default="participant", description="Split column: who.")
+    share: Identifier = Field(default="share", description="Split column: share, e.g. 60%.")
+    overlay: Identifier | None = Field(
+        default=None, description="Bool column marking overlay credit."
+    )
+    roll_up: bool = Field(default=False, description="Also credit managers up the org tree.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Credit:
+        if (self.owner is None) == (self.splits is None):
+            raise ValueError("give exactly one of 'owner' (a column) or 'splits' (a table)")
+        return self
+
+
+Window = Literal["period", "period_to_date", "trailing", "previous_period", "same_period_last_year"]
+_AGGREGATIONS = ("sum", "count", "count_distinct", "mean", "min", "max", "ratio")
+
+
+class Metric(StrictModel):
+    """A number computed per participant from a table for a period."""
+
+    table: Identifier = Field(description="The table the metric reads.")
+    sum: Identifier | None = Field(default=None, description="Sum of this column.")
+    count: StrictBool | None = Field(default=None, description="Count of records: true.")
+    count_distinct: Identifier | None = Field(default=None, description="Distinct values.")
+    mean: Identifier | None = Field(default=None, description="Mean of this column (exact).")
+    min: Identifier | None = Field(default=None, description="Smallest value of this column.")
+    max: Identifier | None = Field(default=None, description="Largest value of this column.")
+    ratio: tuple[Expr, Expr] | None = Field(
+        default=None, description="[numerator condition, denominator condition], counted."
+    )
+    where: Expr | None = Field(default=None, description="Only records where this holds.")
+    date: Identifier | None = Field(default=None, description="Column placing a record in time.")
+    credit: Identifier | Credit | None = Field(
+        default=None, description="Owner column, or a credit block; default: 'owner'."
+    )
+    window: Window = Field(default="period", description="Which time the metric covers.")
+    periods: int | None = Field(default=None, ge=1, description="For window: trailing.")
+    unit: str | None = Field(default=None, description="Unit for people, e.g. CNY or visits.")
+    description: Description = None
+
+    @model_validator(mode="after")
+    def _one_aggregation(self) -> Metric:
+        if self.count is False:
+            raise ValueError("'count: false' counts nothing: write 'count: true' or remove it")
+        given = [name for name in _AGGREGATIONS if getattr(self, name) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"a metric needs exactly one of {', '.join(_AGGREGATIONS)} (found: {found})"
+            )
+        if (self.window == "trailing") != (self.periods is not None):
+            raise ValueError("window: trailing needs 'periods: N', and 'periods' needs it")
+        return self
+
+    @property
+    def aggregation(self) -> str:
+        """The aggregation this metric uses (sum, count, ...)."""
+        return next(name for name in _AGGREGATIONS if getattr(self, name) is not None)
+
+
+class TargetSource(StrictModel):
+    """Where a metric's target comes from: a table column or an expression."""
+
+    table: Identifier | None = Field(default=None, description="Table of targets.")
+    column: Identifier | None = Field(default=None, description="Its column for this metric.")
+    value: Expr | None = Field(default=None, description="An expression of attributes.")
+    when_zero: Literal["error", "zero", "full"] = Field(
+        default="error",
+        description="Attainment when the target is zero or missing: an error, 0, or 100%.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TargetSource:
+        from_table = self.table is not None or self.column is not None
+        if from_table and (self.table is None or self.column is None):
+            raise ValueError("a target from a table needs both 'table' and 'column'")
+        if from_table == (self.value is not None):
+            raise ValueError("give either 'table' and 'column', or 'value'")
+        return self
+
+
+class Tier(StrictModel):
+    """One tier, half-open ``[from, to)``; the last may be open."""
+
+    from_: Number = Field(alias="from", description="Lower bound, included.")
+    to: Number | None = Field(
+        default=None, description="Upper bound, excluded; default: next tier."
+    )
+    rate: Number | None = Field(default=None, description="Rate paid in this tier.")
+    amount: Number | None = Field(default=None, description="Or a fixed amount.")
+
+    @model_validator(mode="after")
+    def _pays_one_way(self) -> Tier:
+        if (self.rate is None) == (self.amount is None):
+            raise ValueError("a tier pays either a 'rate' or a fixed 'amount'")
+        return self
+
+
+def _check_tiers(tiers: list[Tier]) -> list[Tier]:
+    for index, (low, high) in enumerate(itertools.pairwise(tiers)):
+        if high.from_ <= low.from_:
+            raise ValueError(
+                f"tiers must be in increasing order: tier {index + 1} starts at {high.from_}, "
+                f"not above tier {index}'s {low.from_}"
+            )
+        if low.to is not None and low.to != high.from_:
+            kind = "gap" if low.to < high.from_ else "overlap"
+            raise ValueError(
+                f"{kind} between tier {index} (to {low.to}) and tier {index + 1} "
+                f"(from {high.from_}): tiers are half-open [from, to) and must meet"
+            )
+    if tiers and tiers[-1].to is not None and tiers[-1].to <= tiers[-1].from_:
+        raise ValueError(f"the last tier ends at {tiers[-1].to}, not above its start")
+    return tiers
+
+
+class RateTable(StrictModel):
+    """A lookup table (key -> value) or a tier table, usable in expressions."""
+
+    values: dict[str, Number] | None = Field(default=None, description="Key -> value.")
+    tiers: list[Tier] | None = Field(default=None, description="Or tiers, for tier().")
+    default: Number | None = Field(default=None, description="Value for a missing key.")
+    description: Description = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> RateTable:
+        if (self.values is None) == (self.tiers is None):
+            raise ValueError("a rate table has either 'values' (a mapping) or 'tiers'")
+        if self.tiers is not None:
+            _check_tiers(self.tiers)
+        return self
+
+
+class Component(StrictModel):
+    """One scorecard component: a metric, a weight and a scoring curve."""
+
+    id: Identifier | None = Field(default=None, description="Defaults to the metric name.")
+    metric: Identifier = Field(description="The metric scored.")
+    weight: Number = Field(description="Share of the total, e.g. 50%; weights sum to 100%.")
+    on: Literal["attainment", "value"] = Field(
+        default="attainment", description="Score attainment (actual/target) or the raw value."
+    )
+    curve: list[tuple[Number, Number]] | None = Field(
+        default=None, description="Points [x, score] joined linearly; x ascending."
+    )
+    steps: list[tuple[Number, Number]] | None = Field(
+        default=None, description="Steps [from, score]: the score of the last step reached."
+    )
+    floor: Number = Field(default=Decimal(0), description="Score below the first point.")
+    above: Literal["cap", "extend"] = Field(
+        default="cap", description="Above the last point: hold its score, or extend the line."
+    )
+    gate: Expr | None = Field(default=None, description="The component scores 0 unless this holds.")
+    cap: Number | None = Field(default=None, description="Highest score of the component.")
+
+    @property
+    def name(self) -> str:
+        """The component's id, or its metric's name."""
+        return self.id or self.metric
+
+    @model_validator(mode="after")
+    def _curve(self) -> Component:
+        if (self.curve is None) == (self.steps is None):
+            raise ValueError("a component has either a 'curve' or 'steps'")
+        points = self.curve if self.curve is not None else self.steps
+        assert points is not None
+        if not points:
+            raise ValueError("the curve needs at least one point")
+        xs = [x for x, _ in points]
+        if any(b <= a for a, b in itertools.pairwise(xs)):
+            raise ValueError(f"curve x values must be strictly increasing, got {xs}")
+        if self.weight < 0:
+            raise ValueError("a component weight cannot be negative")
+        return self
+
+
+class Scorecard(StrictModel):
+    """Weighted components (weights sum to exactly 100%), with gates and caps."""
+
+    components: list[Component] = Field(min_length=1, description="Weighted components.")
+    gate: Expr | None = Field(default=None, description="The total is 0 unless this holds.")
+    cap: Number | None = Field(default=None, description="Highest total score.")
+
+    @model_validator(mode="after")
+    def _weights(self) -> Scorecard:
+        total = sum((c.weight for c in self.components), Decimal(0))
+        if total not in (Decimal(1), Decimal(100)):
+            weights = ", ".join(f"{c.name} {c.weight}" for c in self.components)
+            raise ValueError(
+                f"component weights must sum to exactly 100% (or 100), they sum to {total}: "
+                f"{weights}"
+            )
+        names = [c.name for c in self.components]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"two components are named {duplicates[0]!r}: give one an 'id'")
+        return self
+
+
+class _RuleBase(StrictModel):
+    id: Identifier = Field(description="Unique name of the rule; its amount's name.")
+    description: Description = None
+    when: Expr | None = Field(default=None, description="Pays only when this holds.")
+    cap: Expr | None = Field(default=None, description="Most the rule pays (an expression).")
+    floor: Expr | None = Field(default=None, description="Least the rule pays (an expression).")
+    rounding: Rounding | None = Field(default=None, description="Overrides the policy's.")
+
+
+class FormulaRule(_RuleBase):
+    """Pays the value of an expression: ``amount: "target_bonus * score / 100"``."""
+
+    amount: Expr = Field(description="The amount paid.")
+
+
+class RateSpec(StrictModel):
+    """``on`` times ``rate``, optionally only above a threshold."""
+
+    on: Expr = Field(description="The amount the rate applies to.")
+    rate: Number | Expr = Field(description="A number or an expression.")
+    threshold: Expr | None = Field(default=None, description="Pays nothing below this on-value.")
+
+
+class RateRule(_RuleBase):
+    """A rate on an amount, e.g. 3% of revenue."""
+
+    rate: RateSpec = Field(description="on x rate.")
+
+
+class TieredSpec(StrictModel):
+    """Tiers on a measured value; ``mode`` must say marginal or retroactive."""
+
+    on: Expr = Field(description="The measured value, e.g. attainment.revenue.")
+    mode: Literal["marginal", "retroactive"] = Field(
+        description="marginal: each slice at its tier's rate; retroactive: all at the rate reached."
+    )
+    base: Expr | None = Field(
+        default=None,
+        description="The amount one unit of the on-value is worth, e.g. target.revenue when "
+        "tiers are on attainment; default 1 (the on-value is itself an amount).",
+    )
+    tiers: list[Tier] = Field(min_length=1, description="Half-open tiers in increasing order.")
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered(cls, tiers: list[Tier]) -> list[Tier]:
+        return _check_tiers(tiers)
+
+
+class TieredRule(_RuleBase):
+    """Tiered (graduated or whole-amount) commission."""
+
+    tiered: TieredSpec = Field(description="The tier table and how it pays.")
+
+
+class PluginRule(_RuleBase):
+    """A rule of a kind a plugin registered: ``kind`` names it, ``params`` configure it."""
+
+    kind: Identifier = Field(description="The registered rule kind.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Its configuration.")
+
+
+RULE_KINDS: dict[str, type[_RuleBase]] = {
+    "tiered": TieredRule,
+    "rate": RateRule,
+    "amount": FormulaRule,
+    "kind": PluginRule,
+}
+"""The key that names each built-in rule kind, in the order they are recognised."""
+
+
+def _rule_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((key for key in RULE_KINDS if key in value), None)
+    for key, cls in RULE_KINDS.items():
+        if isinstance(value, cls):
+            return key
+    return None
+
+
+Rule = Annotated[
+    Annotated[TieredRule, Tag("tiered")]
+    | Annotated[RateRule, Tag("rate")]
+    | Annotated[FormulaRule, Tag("amount")]
+    | Annotated[PluginRule, Tag("kind")],
+    Discriminator(
+        _rule_kind,
+        custom_error_type="rule_kind",
+        custom_error_message="an incentive needs one of the keys: "
+        + ", ".join(RULE_KINDS)
+        + " (which names its kind)",
+    ),
+]
+
+
+class Action(StrictModel):
+    """A flag raised on a participant when a condition holds (e.g. a coaching plan)."""
+
+    when: Expr = Field(description="Raise the flag when this holds.")
+    flag: Identifier = Field(description="The flag, e.g. coaching_plan.")
+    note: str | None = Field(default=None, description="Text for people.")
+
+
+class Alert(StrictModel):
+    """A message raised when a condition holds; ``{name}`` placeholders are filled in."""
+
+    when: Expr = Field(description="Raise the alert when this holds.")
+    level: Literal["info", "warning", "critical"] = Field(
+        default="warning", description="Severity."
+    )
+    message: str = Field(description="Text; {name} or {name:.0%} is replaced by the value.")
+
+
+class PolicyTest(StrictModel):
+    """An example inside the policy: given values, the results expected."""
+
+    name: str = Field(description="What the example shows.")
+    given: dict[str, Any] = Field(default_factory=dict, description="Name -> value inputs.")
+    expect: dict[str, Any] = Field(min_length=1, description="Name -> value expected.")
+
+
+class PolicyBody(StrictModel):
+    """The sections a policy, an included file or a dated version may hold."""
+
+    participants: Participants = Field(
+        default_factory=Participants, description="Which table lists participants."
+    )
+    tables: dict[Identifier, Table] = Field(default_factory=dict, description="Input tables.")
+    attributes: dict[Identifier, ColumnType] = Field(
+        default_factory=dict, description="Per-participant values given directly (e.g. in tests)."
+    )
+    metrics: dict[Identifier, Metric] = Field(default_factory=dict, description="Metrics.")
+    targets: dict[Identifier, TargetSource] = Field(
+        default_factory=dict, description="Targets by metric."
+    )
+    rate_tables: dict[Identifier, RateTable] = Field(
+        default_factory=dict, description="Lookup and tier tables."
+    )
+    variables: dict[Identifier, Expr] = Field(
+        default_factory=dict, description="Named formulas, in order; later ones may use earlier."
+    )
+    scorecard: Scorecard | None = Field(default=None, description="The scorecard.")
+    incentives: list[Rule] = Field(default_factory=list, description="Incentive rules, in order.")
+    actions: list[Action] = Field(default_factory=list, description="Flags on participants.")
+    alerts: list[Alert] = Field(default_factory=list, description="Alerts on participants.")
+
+
+class PolicyVersion(StrictModel):
+    """Sections that replace the policy's own from a date on."""
+
+    from_: DateValue = Field(alias="from", description="First day of the version.")
+    description: Description = None
+    rate_tables: dict[Identifier, RateTable] | None = Field(
+        default=None, description="Rate tables replaced by name."
+    )
+    variables: dict[Identifier, Expr] | None = Field(
+        default=None, description="Variables replaced by name."
+    )
+    scorecard: Scorecard | None = Field(default=None, description="Replaces the scorecard.")
+    incentives: list[Rule] | None = Field(default=None, description="Replaces the incentives.")
+    actions: list[Action] | None = Field(default=None, description="Replaces the actions.")
+    alerts: list[Alert] | None = Field(default=None, description="Replaces the alerts.")
