@@ -87,6 +87,7 @@ def check_policy(policy: Policy, registry: Registry, locate: Locate) -> list[Dia
     _check_tables(checker)
     names = _check_participant_scope(checker)
     _check_rules(checker, names, ())
+    _check_tests(checker, names)
     for index, version in enumerate(policy.versions):
         prefix: tuple[str | int, ...] = ("versions", index)
         version_names = set(names)
@@ -336,3 +337,26 @@ def _placeholders(message: str) -> list[str]:
         return [field for _, field, _, _ in string.Formatter().parse(message) if field]
     except ValueError:
         return []
+
+
+def _check_tests(c: _Checker, names: set[str]) -> None:
+    policy = c.policy
+    inputs = names - set(policy.variables)
+    outputs = set(names) | {"payout", "flags"} | {rule.id for rule in policy.incentives}
+    if policy.scorecard is not None:
+        outputs |= {"score"} | {f"score.{k.name}" for k in policy.scorecard.components}
+    for index, example in enumerate(policy.tests):
+        for key in example.given:
+            if key not in inputs:
+                c.warn(
+                    "policy.test-unknown-given",
+                    _unknown("input", key, inputs) + " (the example gives a value nothing reads)",
+                    ("tests", index, "given", key),
+                )
+        for key in example.expect:
+            if key not in outputs:
+                c.error(
+                    "policy.test-unknown-expect",
+                    _unknown("result", key, outputs),
+                    ("tests", index, "expect", key),
+                )
