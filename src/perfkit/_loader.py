@@ -52,6 +52,10 @@ class _Sources:
         source, inner = self._resolve(path)
         return _with_path(source.locate_key(inner), path)
 
+    def locate_text(self, path: tuple[str | int, ...]) -> Location:
+        source, inner = self._resolve(path)
+        return _with_path(source.locate_text(inner), path)
+
 
 def _with_path(location: Location, path: tuple[str | int, ...]) -> Location:
     return Location(location.file, location.line, location.column, render_path(path) or None)
@@ -97,7 +101,11 @@ def load_policy(source: str | Path, *, registry: Registry | None = None) -> Poli
     except ValidationError as exc:
         diagnostics.extend(_from_validation(exc, sources))
     if policy is not None:
-        diagnostics.extend(check_policy(policy, registry or default_registry(), sources.locate))
+        diagnostics.extend(
+            check_policy(
+                policy, registry or default_registry(), sources.locate, sources.locate_text
+            )
+        )
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or policy is None:
         raise PolicyError(_sorted(diagnostics))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Literal
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema
 
 from perfkit._model_types import DateValue, Description
 from perfkit._policy_model import PolicyBody, PolicyTest, PolicyVersion, Rounding
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
     from perfkit._expr import Expression
 
 __all__ = ["Policy"]
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"expected a three-letter ISO 4217 code such as CNY or USD, got {value!r}")
+    return value
+
+
+Currency = Annotated[
+    str, BeforeValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})
+]
 
 
 class Policy(PolicyBody):
@@ -35,7 +47,7 @@ class Policy(PolicyBody):
     perfkit: Literal[1] = Field(description="The DSL version; 1 is the only one so far.")
     name: str = Field(min_length=1, description="The plan's name, shown in results.")
     description: Description = None
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. CNY, USD.")
+    currency: Currency = Field(description="ISO 4217 code, e.g. CNY, USD.")
     rounding: Rounding = Field(default_factory=Rounding, description="Default 0.01 half_up.")
     calendar: Calendar = Field(default_factory=Calendar, description="Fiscal year and workdays.")
     include: list[str] = Field(

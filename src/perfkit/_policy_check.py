@@ -9,7 +9,7 @@ variables, rate tables, the score and earlier incentives.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from perfkit._expr import compile_expression
@@ -21,6 +21,7 @@ from perfkit._policy_model import (
     RateRule,
     RateTable,
     Scorecard,
+    TargetSource,
     TieredRule,
 )
 from perfkit._registry import Registry
@@ -36,7 +37,7 @@ Locate = Callable[[tuple[str | int, ...]], Location]
 METRIC_NAMESPACES = ("target", "attainment", "previous", "last_year", "pace")
 """Per-metric names a participant formula may read, e.g. ``attainment.revenue``."""
 
-PERIOD_NAMES = ("period.days", "period.working_days")
+PERIOD_NAMES = ("period.days", "period.working_days", "period.start", "period.end")
 NUMERIC = ("decimal", "integer")
 
 
@@ -48,10 +49,13 @@ def _path(parts: Iterable[str | int]) -> str:
 
 
 class _Checker:
-    def __init__(self, policy: Policy, registry: Registry, locate: Locate):
+    def __init__(
+        self, policy: Policy, registry: Registry, locate: Locate, locate_text: Locate | None
+    ):
         self.policy = policy
         self.registry = registry
         self.locate = locate
+        self.locate_text = locate_text or locate
         self.out: list[Diagnostic] = []
 
     def error(self, code: str, message: str, path: tuple[str | int, ...]) -> None:
@@ -62,12 +66,19 @@ class _Checker:
             Diagnostic(code, message, severity=Severity.WARNING, location=self.locate(path))
         )
 
+    def remember(self, path: tuple[str | int, ...]) -> None:
+        self.policy._locations[_path(path)] = self.locate(path)
+
     def compile(self, text: str | None, names: Iterable[str], path: tuple[str | int, ...]) -> None:
         if text is None:
             return
+        self.remember(path)
         try:
             expression = compile_expression(
-                text, names=frozenset(names), functions=self.registry, location=self.locate(path)
+                text,
+                names=frozenset(names),
+                functions=self.registry,
+                location=self.locate_text(path),
             )
         except PolicyError as exc:
             self.out.extend(exc.diagnostics)
@@ -76,13 +87,15 @@ class _Checker:
         self.policy._expressions[_path(path)] = expression
 
 
-def check_policy(policy: Policy, registry: Registry, locate: Locate) -> list[Diagnostic]:
+def check_policy(
+    policy: Policy, registry: Registry, locate: Locate, locate_text: Locate | None = None
+) -> list[Diagnostic]:
     """Check names across sections and compile every expression into ``policy``.
 
     Returns the diagnostics found (errors and warnings); compiled expressions are
     stored on the policy, keyed by their field path.
     """
-    checker = _Checker(policy, registry, locate)
+    checker = _Checker(policy, registry, locate, locate_text)
     policy._locations = {}
     _check_tables(checker)
     names = _check_participant_scope(checker)
@@ -110,6 +123,7 @@ def _check_tables(c: _Checker) -> None:
     policy = c.policy
     for name, metric in policy.metrics.items():
         path: tuple[str | int, ...] = ("metrics", name)
+        c.remember(path)
         table = policy.tables.get(metric.table)
         if table is None:
             if policy.tables:
@@ -143,6 +157,10 @@ def _check_tables(c: _Checker) -> None:
                     (*path, field),
                 )
         owner = metric.credit if isinstance(metric.credit, str) else None
+        if metric.credit is None:
+            owner = "owner"
+        elif not isinstance(metric.credit, str) and metric.credit.owner is not None:
+            owner = metric.credit.owner
         if owner is not None and owner not in columns:
             c.error(
                 "policy.unknown-column",
@@ -170,14 +188,21 @@ def _check_tables(c: _Checker) -> None:
                     _unknown("table", target.table, policy.tables),
                     (*path, "table"),
                 )
-            elif target.column not in table.columns:
-                c.error(
-                    "policy.unknown-column",
-                    _unknown(
-                        f"column of table {target.table!r}", str(target.column), table.columns
-                    ),
-                    (*path, "column"),
-                )
+            else:
+                _check_target_columns(c, target, table.columns, path)
+
+
+def _check_target_columns(
+    c: _Checker, target: TargetSource, columns: Mapping[str, str], path: tuple[str | int, ...]
+) -> None:
+    for field in ("column", "participant", "period"):
+        column = getattr(target, field)
+        if column is not None and column not in columns:
+            c.error(
+                "policy.unknown-column",
+                _unknown(f"column of table {target.table!r}", column, columns),
+                (*path, field),
+            )
 
 
 def _unknown(what: str, name: str, known: Iterable[str]) -> str:
@@ -204,10 +229,9 @@ def participant_names(policy: Policy) -> set[str]:
     """Every name a participant formula may read, before variables and incentives."""
     names = attribute_names(policy) | set(policy.rate_tables) | set(PERIOD_NAMES)
     for metric in policy.metrics:
-        names.add(metric)
-        names.update(f"{space}.{metric}" for space in METRIC_NAMESPACES)
+        names.update({metric, f"previous.{metric}", f"last_year.{metric}"})
     for metric in policy.targets:
-        names.update({f"target.{metric}", f"attainment.{metric}"})
+        names.update({f"target.{metric}", f"attainment.{metric}", f"pace.{metric}"})
     return names
 
 
@@ -217,6 +241,7 @@ def _check_participant_scope(c: _Checker) -> set[str]:
     attributes = attribute_names(policy)
     for name, target in policy.targets.items():
         c.compile(target.value, attributes | set(policy.rate_tables), ("targets", name, "value"))
+    c.compile(policy.participants.where, attributes | set(PERIOD_NAMES), ("participants", "where"))
     names |= _check_variables(c, policy.variables, names, ())
     return names
 
@@ -265,13 +290,14 @@ def _check_rules(
                 f"incentive id {rule.id!r} is used twice (first: incentives[{seen_ids[rule.id]}])",
                 (*path, "id"),
             )
-        if rule.id in scope:
+        elif rule.id in scope:
             c.error(
                 "policy.name-clash",
                 f"incentive id {rule.id!r} clashes with another name",
                 (*path, "id"),
             )
         seen_ids.setdefault(rule.id, index)
+        c.remember(path)
         for field in ("when", "cap", "floor"):
             c.compile(getattr(rule, field), scope, (*path, field))
         if isinstance(rule, FormulaRule):
@@ -312,6 +338,7 @@ def _check_scorecard(
     produced = {"score"}
     for index, component in enumerate(card.components):
         where = (*path, "components", index)
+        c.remember(where)
         if component.metric not in scope:
             c.error(
                 "policy.unknown-metric",

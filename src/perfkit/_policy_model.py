@@ -93,6 +93,15 @@ class Participants(StrictModel):
     table: Identifier = Field(default="participants", description="The participants table.")
     id: Identifier = Field(default="id", description="Its column of participant ids.")
     manager: Identifier | None = Field(default=None, description="Column naming the manager.")
+    org: Identifier | None = Field(
+        default=None,
+        description="Table of the effective-dated org tree: columns node, parent, start, end.",
+    )
+    where: Expr | None = Field(
+        default=None,
+        description="Only participants for whom this holds are evaluated, e.g. "
+        "\"role == 'rep' and hire_date < period.end\".",
+    )
 
 
 class Credit(StrictModel):
@@ -170,6 +179,14 @@ class TargetSource(StrictModel):
     table: Identifier | None = Field(default=None, description="Table of targets.")
     column: Identifier | None = Field(default=None, description="Its column for this metric.")
     value: Expr | None = Field(default=None, description="An expression of attributes.")
+    participant: Identifier = Field(
+        default="participant", description="Column of the targets table naming the participant."
+    )
+    period: Identifier | None = Field(
+        default=None,
+        description="Column of period labels (e.g. 2026-Q2): only rows for the evaluated "
+        "period are used.",
+    )
     when_zero: Literal["error", "zero", "full"] = Field(
         default="error",
         description="Attainment when the target is zero or missing: an error, 0, or 100%.",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from perfkit._numbers import parse_decimal, to_fraction
 from perfkit._plan import evaluate_participant
+from perfkit._result import render_value
 from perfkit.errors import InvalidValueError, PerfkitError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class TestOutcome:
 
 def _show(value: Any) -> str:
     if isinstance(value, Fraction):
-        return str(value) if value.denominator == 1 else f"{value} (≈ {float(value):.6g})"
+        return render_value(value) if value.denominator != 1 else str(value.numerator)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return "(missing)" if value is _MISSING else str(value)

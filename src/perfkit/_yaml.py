@@ -21,17 +21,32 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from ruamel.yaml import YAML, events
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import VersionedResolver
 
 from perfkit._numbers import parse_decimal
+from perfkit._yaml_events import (
+    CMarks,
+    Fallback,
+    c_events,
+    c_parser_may_read,
+    pure_events,
+    tabs_are_safe,
+    use_c_parser,
+)
 from perfkit.errors import Diagnostic, InvalidValueError, Location, PolicyError
 
 __all__ = [
@@ -104,12 +119,13 @@ class _Node:
 
 
 class _Scalar(_Node):
-    __slots__ = ("plain", "text", "value")
+    __slots__ = ("plain", "style", "text", "value")
     value: YamlValue
 
-    def __init__(self, mark: Any, text: str, *, plain: bool) -> None:
+    def __init__(self, mark: Any, text: str, *, plain: bool, style: str = "") -> None:
         super().__init__(mark)
         self.text, self.plain, self.value = text, plain, None
+        self.style = style
 
 
 class _Seq(_Node):
@@ -163,6 +179,21 @@ class SourceMap:
         node, _ = self._find(path)
         return self._location(node, path)
 
+    def locate_text(self, path: Sequence[PathElement]) -> Location:
+        """Return where the text of the scalar at ``path`` begins.
+
+        Past the opening quote of a quoted scalar; on the line after the
+        indicator of a block scalar (``|``, ``>``), whose column is then unknown.
+        """
+        node, _ = self._find(path)
+        location = self._location(node, path)
+        if isinstance(node, _Scalar) and location.line is not None:
+            if node.style in ("'", '"') and location.column is not None:
+                return Location(location.file, location.line, location.column + 1, location.path)
+            if node.style in ("|", ">"):
+                return Location(location.file, location.line + 1, None, location.path)
+        return location
+
     def locate_key(self, path: Sequence[PathElement]) -> Location:
         """Return the position of the mapping key that ends ``path``.
 
@@ -201,28 +232,7 @@ class LoadedYaml:
     source_map: SourceMap
 
 
-class _Resolver(VersionedResolver):
-    """Scan and parse by YAML 1.2 rules whatever ``%YAML`` directive a document has."""
-
-    @property
-    def processing_version(self) -> tuple[int, int]:
-        return (1, 2)
-
-
-class _Loader(YAML):
-    """ruamel's safe, pure-Python front end, deaf to ``%YAML`` version directives."""
-
-    def __init__(self) -> None:
-        super().__init__(typ="safe", pure=True)
-        self.Resolver = _Resolver
-
-    @property
-    def version(self) -> None:
-        return None
-
-    @version.setter
-    def version(self, value: object) -> None:
-        """Ignore the directive (ruamel asserts on ``%YAML 1.3``); perfkit reads 1.2."""
+_BLOCK, _FLOW, _PAIR = 0, 1, 2  # kinds of mapping, for the C parser's checks
 
 
 class _TooDeepError(Exception):
@@ -234,92 +244,132 @@ class _Composer:
 
     Aliases are not expanded here: each node records its expanded size and
     height, so the budget check costs one step per alias, however deep.
+
+    With ``marks`` (the C parser's events) any diagnostic, and any reading the
+    pure parser might not share, raises :class:`Fallback` instead: the caller
+    then parses the text again with the pure parser, whose diagnostics count.
     """
 
-    def __init__(self, stream: Iterator[Any], file: str | None, max_nodes: int) -> None:
-        self._stream = stream
-        self._ahead: Any = None  # one parser event of lookahead
+    def __init__(
+        self,
+        next_event: Callable[[], Any],
+        file: str | None,
+        max_nodes: int,
+        marks: CMarks | None = None,
+    ) -> None:
+        self._next = next_event
         self._file = file
         self._max_nodes = max_nodes
+        self._marks = marks
         self._anchors: dict[str, _Node] = {}
         self._open: set[int] = set()  # collections still being composed
         self._count = 0
         self.diagnostics: list[Diagnostic] = []
-
-    def _peek(self) -> Any:
-        if self._ahead is None:
-            self._ahead = next(self._stream)
-        return self._ahead
-
-    def _take(self) -> Any:
-        event, self._ahead = self._peek(), None
-        return event
+        tabs = marks is not None and "\t" in marks.text
+        self._quoted: list[tuple[int, int]] | None = [] if tabs else None
+        self._blocks: list[tuple[int, int]] = []
 
     def document(self) -> _Node | None:
-        self._take()  # stream start
-        if isinstance(self._peek(), events.StreamEndEvent):
+        get = self._next
+        get()  # stream start
+        if get().__class__ is StreamEndEvent:
             return None
-        self._take()  # document start
+        event = get()  # after the document start
+        if self._marks is not None:
+            if _is_empty(event):
+                event.start_mark = self._marks.root(event)
+            elif event.__class__ is ScalarEvent and event.style in ("|", ">"):
+                raise Fallback  # ruamel lets a top-level block scalar's lines start at column 1
         try:
-            root = self._node((), 1, key=False)
+            root = self._node(event, (), 1, key=False)
         except _TooDeepError as exc:
             message = f"nesting is deeper than {MAX_DEPTH} levels (through aliases too): flatten it"
             self._error("yaml.too-large", message, exc.args[0], ())
             return None
-        self._take()  # document end
-        if not isinstance(self._peek(), events.StreamEndEvent):
+        get()  # document end
+        if (event := get()).__class__ is not StreamEndEvent:
             self._error(
                 "yaml.multiple-documents",
                 "a second YAML document starts here; a policy file holds exactly one "
                 "document: remove the '---' line or split the file",
-                self._peek().start_mark,
+                event.start_mark,
                 (),
             )
+        if self._quoted is not None and self._marks is not None:
+            if not tabs_are_safe(self._marks.text, self._quoted, self._blocks):
+                raise Fallback
         return root
 
     def _error(self, code: str, message: str, where: Any, path: tuple[PathElement, ...]) -> None:
+        if self._marks is not None:
+            raise Fallback
         node = where if isinstance(where, _Node) else _Node(where)
         location = Location(self._file, node.line, node.column, render_path(path) or None)
         self.diagnostics.append(Diagnostic(code, message, location=location))
 
-    def _node(self, path: tuple[PathElement, ...], depth: int, *, key: bool) -> _Node:
-        event = self._take()
-        mark = event.start_mark
-        if isinstance(event, events.AliasEvent):
+    def _node(self, event: Any, path: tuple[PathElement, ...], depth: int, *, key: bool) -> _Node:
+        cls = event.__class__
+        if cls is AliasEvent:
             return self._alias(event, path, depth, key=key)
+        mark = event.start_mark
         if event.ctag is not None:
+            if self._marks is not None:
+                raise Fallback  # the C parser does not keep the tag as written
             self._error("yaml.tag", _tag_message(event.ctag), mark, path)
+        marks = self._marks
+        if marks is not None and event.anchor is not None:
+            marks.check_anchor(event, "&")
         node: _Node
-        if isinstance(event, events.ScalarEvent):
-            node = _Scalar(mark, event.value, plain=event.style is None)
+        if cls is ScalarEvent:
+            style = event.style
+            node = _Scalar(mark, event.value, plain=not style, style=style or "")
             if not key:
                 self._convert(node, path)
+            if marks is not None:
+                if style in ("|", ">"):
+                    marks.check_block_scalar(event)
+                if self._quoted is not None:
+                    self._record_span(event)
         elif depth > MAX_DEPTH:
             raise _TooDeepError(mark)
         else:
-            node = _Map(mark) if isinstance(event, events.MappingStartEvent) else _Seq(mark)
+            node = _Map(mark) if cls is MappingStartEvent else _Seq(mark)
             self._open.add(id(node))
-        self._count_nodes(node, 1, path)  # counted in document order, before its children
+        self._count += 1  # counted in document order, before its children
+        if self._count == self._max_nodes + 1:
+            self._over_budget(node, path)
         if event.anchor is not None:
             self._anchors[event.anchor] = node
+        if cls is ScalarEvent:
+            return node
+        get = self._next
         if isinstance(node, _Map):
-            while not isinstance(self._peek(), events.MappingEndEvent):
-                self._entry(node, path, depth + 1)
-        elif isinstance(node, _Seq):
-            while not isinstance(self._peek(), events.SequenceEndEvent):
-                node.items.append(
-                    item := self._node((*path, len(node.items)), depth + 1, key=False)
-                )
+            flow = _BLOCK
+            if event.flow_style:  # braces, or a single pair in a flow sequence: [a: 1]
+                flow = _PAIR if marks is not None and marks.text[mark.index] != "{" else _FLOW
+            while (event := get()).__class__ is not MappingEndEvent:
+                self._entry(node, event, path, depth + 1, flow)
+        else:
+            assert isinstance(node, _Seq)
+            items = node.items
+            while (event := get()).__class__ is not SequenceEndEvent:
+                items.append(item := self._node(event, (*path, len(items)), depth + 1, key=False))
                 node.add(item)
-        if not isinstance(node, _Scalar):
-            self._take()  # collection end
-            self._open.discard(id(node))
+        self._open.discard(id(node))
         return node
 
-    def _entry(self, node: _Map, path: tuple[PathElement, ...], depth: int) -> None:
-        key = self._node(path, depth, key=True)
+    def _entry(
+        self, node: _Map, event: Any, path: tuple[PathElement, ...], depth: int, flow: int
+    ) -> None:
+        key = self._node(event, path, depth, key=True)
         name = self._key_name(key, path)
-        value = self._node(path if name is None else (*path, name), depth, key=False)
+        value_event = self._next()
+        if self._marks is not None:
+            if flow == _PAIR:
+                self._marks.check_pair_colon(event)
+            if _is_empty(value_event):
+                self._move_empty_value(value_event, event, key, flow=flow != _BLOCK)
+        value = self._node(value_event, path if name is None else (*path, name), depth, key=False)
         node.add(key)
         node.add(value)
         if name is None:
@@ -336,8 +386,30 @@ class _Composer:
         else:
             node.entries[name] = (key, value)
 
+    def _move_empty_value(self, event: Any, key_event: Any, key: _Node, *, flow: bool) -> None:
+        """Put the C parser's empty value where the pure parser puts it."""
+        assert self._marks is not None
+        if not flow:
+            event.start_mark = self._marks.block_value(event)
+        elif isinstance(key, _Scalar) and key.text:
+            event.start_mark = self._marks.flow_value(event, key_event)
+        else:
+            raise Fallback  # an empty or aliased key in a flow mapping: rare, let ruamel read it
+
+    def _record_span(self, event: Any) -> None:
+        """Note where a quoted or block scalar is written, to tell which tabs are safe."""
+        assert self._quoted is not None
+        start, end, style = event.start_mark.index, event.end_mark.index, event.style
+        if style in ("'", '"'):
+            if self._marks is not None and self._marks.text[start] == style:
+                self._quoted.append((start, end))
+        elif style:
+            self._blocks.append((start, end))
+
     def _alias(self, event: Any, path: tuple[PathElement, ...], depth: int, *, key: bool) -> _Node:
         mark, name = event.start_mark, event.anchor
+        if self._marks is not None:
+            self._marks.check_anchor(event, "*")
         target = self._anchors.get(name)
         if target is None:
             message = f"alias *{name} refers to no anchor &{name} above it; define it first"
@@ -355,21 +427,21 @@ class _Composer:
         if depth - 1 + target.height > MAX_DEPTH:
             raise _TooDeepError(mark)
         node = _Alias(mark, target)
-        self._count_nodes(node, target.size, path)
+        before, self._count = self._count, self._count + target.size
+        if before <= self._max_nodes < self._count:
+            self._over_budget(node, path)
         return node
 
-    def _count_nodes(self, node: _Node, count: int, path: tuple[PathElement, ...]) -> None:
-        before, self._count = self._count, self._count + count
-        if before <= self._max_nodes < self._count:
-            self._error(
-                "yaml.too-large",
-                f"the document expands to more than {self._max_nodes} values"
-                + (" once this alias is expanded" if isinstance(node, _Alias) else "")
-                + "; an alias copies its anchored node every time it is used: share less, "
-                "or raise max_nodes if the policy really is this large",
-                node,
-                path,
-            )
+    def _over_budget(self, node: _Node, path: tuple[PathElement, ...]) -> None:
+        self._error(
+            "yaml.too-large",
+            f"the document expands to more than {self._max_nodes} values"
+            + (" once this alias is expanded" if isinstance(node, _Alias) else "")
+            + "; an alias copies its anchored node every time it is used: share less, "
+            "or raise max_nodes if the policy really is this large",
+            node,
+            path,
+        )
 
     def _key_name(self, key: _Node, path: tuple[PathElement, ...]) -> str | None:
         target = key.target if isinstance(key, _Alias) else key
@@ -400,6 +472,17 @@ class _Composer:
                 "must be finite; quote it if you meant the text"
             )
             self._error("yaml.non-finite", message, node, path)
+
+
+def _is_empty(event: Any) -> bool:
+    """Whether ``event`` is an empty value the parser made up (no text, anchor or tag)."""
+    return (
+        event.__class__ is ScalarEvent
+        and not event.value
+        and not event.style
+        and event.anchor is None
+        and event.ctag is None
+    )
 
 
 def _scalar_value(text: str) -> YamlValue:
@@ -501,8 +584,16 @@ def load_yaml(text: str, *, filename: str | None = None, max_nodes: int = 100_00
             ``yaml.multiple-documents``.
     """
     text = text.removeprefix("\ufeff")
+    if c_parser_may_read(text):
+        try:
+            composer = _Composer(c_events(text), filename, max_nodes, CMarks(text))
+            root = composer.document()
+        except (Fallback, YAMLError):  # read it again with the pure parser, as below
+            pass
+        else:
+            return LoadedYaml(_build(root), SourceMap(root, filename))
     try:
-        composer = _Composer(_Loader().parse(text), filename, max_nodes)
+        composer = _Composer(pure_events(text), filename, max_nodes)
         root = composer.document()
     except YAMLError as exc:
         raise PolicyError([_syntax_diagnostic(exc, text, filename)]) from None
@@ -513,6 +604,15 @@ def load_yaml(text: str, *, filename: str | None = None, max_nodes: int = 100_00
         )
         raise PolicyError(ordered)
     return LoadedYaml(_build(root), SourceMap(root, filename))
+
+
+def _use_c_parser(enabled: bool) -> bool:  # noqa: FBT001 - a switch for tests and benchmarks
+    """Parse with ruamel's C parser when installed (``True``, the default) or never (``False``).
+
+    Returns:
+        Whether the C parser was in use before the call.
+    """
+    return use_c_parser(enabled)
 
 
 def load_yaml_file(path: str | os.PathLike[str], *, max_nodes: int = 100_000) -> LoadedYaml:
