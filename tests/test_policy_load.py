@@ -106,7 +106,7 @@ def test_rendered_diagnostic_points_into_the_file(tmp_path: Path) -> None:
         pk.load_policy(path)
     rendered = caught.value.diagnostics[0].render()
     assert rendered.startswith(f"{path}:3:11: currency: ")
-    assert rendered.endswith("[policy.pattern]")
+    assert rendered.endswith("got 'yuan' [policy.invalid]")
 
 
 def test_float_free_typed_fields_refuse_yaml_1_1_booleans_and_leading_zeros() -> None:
@@ -190,7 +190,8 @@ def test_includes_merge_sections_and_locate_problems_in_the_included_file(
     main = tmp_path / "plan.yaml"
     main.write_text(
         "perfkit: 1\nname: x\ncurrency: CNY\ninclude: [lib.yaml]\n"
-        "tables:\n  deals: {columns: {id: string, amount: decimal, stage: string}}\n",
+        "tables:\n"
+        "  deals: {columns: {id: string, owner: string, amount: decimal, stage: string}}\n",
         encoding="utf-8",
     )
     with pytest.raises(pk.PolicyError) as caught:

@@ -8,17 +8,41 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.console import Console
 
+from perfkit._dataset import Dataset
+from perfkit._demo import DEMO_PERIOD, copy_demo, demo_files
+from perfkit._engine import evaluate
 from perfkit._loader import load_policy
 from perfkit._policy import Policy
 from perfkit._policy_tests import run_policy_tests
+from perfkit._registry import Registry, default_registry
+from perfkit._render import render
 from perfkit._version import __version__
 from perfkit.errors import PerfkitError, PolicyError, Severity
 
 __all__ = ["main"]
+
+
+_PLUGINS = click.option(
+    "--plugins/--no-plugins",
+    default=False,
+    help="Load functions and rule kinds from installed plugins (entry points 'perfkit.plugins').",
+)
+
+
+def _registry(plugins: bool) -> Registry | None:
+    """The default registry, or a copy with the installed plugins loaded."""
+    if not plugins:
+        return None
+    registry = default_registry().copy()
+    for diagnostic in registry.load_entry_points():
+        click.echo(diagnostic.render(), err=True)
+    return registry
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +54,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("policies", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
-def check(policies: tuple[Path, ...], quiet: bool) -> None:
+@_PLUGINS
+def check(policies: tuple[Path, ...], quiet: bool, plugins: bool) -> None:
     """Load POLICIES and print every problem as file:line:col: path: message [code].
 
     Exits 1 when any policy has errors, 0 when there are only warnings.
@@ -38,7 +63,7 @@ def check(policies: tuple[Path, ...], quiet: bool) -> None:
     failed = False
     for path in policies:
         try:
-            policy = load_policy(path)
+            policy = load_policy(path, registry=_registry(plugins))
         except PolicyError as exc:
             failed = True
             for diagnostic in exc.diagnostics:
@@ -75,13 +100,15 @@ def policy_json_schema() -> dict[str, object]:
     """The JSON Schema of a policy document, with a title and an id."""
     document = Policy.model_json_schema(by_alias=True)
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["$id"] = "https://perfkit.dev/schema/policy-1.json"
     document["title"] = "perfkit policy (DSL version 1)"
     return document
 
 
 @cli.command(name="test")
 @click.argument("policies", nargs=-1, required=True, type=click.Path(path_type=Path))
-def test_command(policies: tuple[Path, ...]) -> None:
+@_PLUGINS
+def test_command(policies: tuple[Path, ...], plugins: bool) -> None:
     """Run the examples written in POLICIES' ``tests:`` sections.
 
     Prints pass/fail per example with expected vs actual; exits 1 on any failure.
@@ -90,11 +117,13 @@ def test_command(policies: tuple[Path, ...]) -> None:
     total = 0
     for path in policies:
         try:
-            policy = load_policy(path)
+            policy = load_policy(path, registry=_registry(plugins))
         except PolicyError as exc:
             for diagnostic in exc.diagnostics:
                 click.echo(diagnostic.render())
+            click.echo(f"FAIL {path}: the policy does not load")
             failures += 1
+            total += 1
             continue
         for outcome in run_policy_tests(policy):
             total += 1
@@ -108,10 +137,147 @@ def test_command(policies: tuple[Path, ...]) -> None:
     sys.exit(1 if failures else 0)
 
 
+def _load_inputs(policy_path: Path, data: Path) -> tuple[Policy, Dataset]:
+    policy = load_policy(policy_path)
+    dataset = Dataset.from_csv_dir(data)
+    return policy, dataset
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+def _progress(quiet: bool) -> Callable[[int, int], None] | None:
+    """A stderr progress bar when stderr is a terminal and --quiet is not given."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=Console(stderr=True))
+    task = bar.add_task("evaluating", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory with one CSV file per table.",
+)
+@click.option("--period", required=True, help="Period label, e.g. 2026-Q2 or 2026-05.")
+@click.option("--as-of", "as_of", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    policy: Path,
+    data: Path,
+    period: str,
+    as_of: str | None,
+    fmt: str,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """Evaluate POLICY on the CSV tables in --data for --period."""
+    loaded, dataset = _load_inputs(policy, data)
+    result = evaluate(loaded, dataset, period, as_of=as_of, progress=_progress(quiet))
+    _emit(render(result, fmt), out)
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory with one CSV file per table.",
+)
+@click.option("--period", required=True, help="Period label, e.g. 2026-Q2.")
+@click.option("--participant", required=True, help="Participant id.")
+@click.option("--component", default=None, help="Only this payout component (incentive id).")
+@click.option("--as-of", "as_of", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+def explain(
+    policy: Path,
+    data: Path,
+    period: str,
+    participant: str,
+    component: str | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Explain one participant's payout down to rules, inputs and records."""
+    loaded, dataset = _load_inputs(policy, data)
+    trace = evaluate(loaded, dataset, period, as_of=as_of).explain(participant, component)
+    click.echo(trace.to_json() if as_json else str(trace))
+
+
+@cli.command()
+@click.option("--period", default=DEMO_PERIOD, show_default=True, help="Period to evaluate.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--copy",
+    "copy_to",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Copy the demo policy and data into this directory, to edit them.",
+)
+def demo(period: str, fmt: str, copy_to: Path | None) -> None:
+    """Run the bundled sample company through the bundled policy and print the summary."""
+    with demo_files() as (policy_path, data_dir):
+        if copy_to is not None:
+            target = copy_demo(copy_to)
+            click.echo(f"copied the demo policy and data to {target}")
+            click.echo(
+                f"try: perfkit run {target / policy_path.name} --data {target / 'data'} "
+                f"--period {period}"
+            )
+            return
+        result = evaluate(load_policy(policy_path), Dataset.from_csv_dir(data_dir), period)
+        click.echo(render(result, fmt), nl=False)
+        if fmt == "table":
+            click.echo()
+            click.echo(f"policy: {policy_path}")
+            click.echo(f"data:   {data_dir}")
+            click.echo("copy both to edit them: perfkit demo --copy ./my-plan")
+            some = result.participants[0].id if result.participants else "ID"
+            click.echo(
+                f"explain a payout: perfkit explain {policy_path} --data {data_dir} "
+                f"--period {period} --participant {some}"
+            )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``perfkit`` console script."""
     try:
         cli.main(args=argv, prog_name="perfkit", standalone_mode=True)
     except PerfkitError as exc:  # anything not handled by a command: a message, not a trace
-        click.echo(f"perfkit: {exc}", err=True)
+        click.echo(f"perfkit: error: {exc}", err=True)
         sys.exit(2)

@@ -194,13 +194,23 @@ def _attainment(policy: Policy, values: dict[str, Any]) -> None:
 
 def _scorecard(run: _Run, card: Scorecard, components: dict[str, Exact]) -> Fraction:
     values = run.values
-    total_weight = sum((to_fraction(c.weight) for c in card.components), Fraction(0))
-    total = Fraction(0)
+    weights: dict[str, Fraction] = {}
+    scores: dict[str, Fraction] = {}
     for index, component in enumerate(card.components):
         key = f"attainment.{component.metric}" if component.on == "attainment" else component.metric
-        if key not in values:
-            raise EvaluationError(f"component {component.name!r} needs {key!r}, which is missing")
-        score = curve_score(component, _exact(values[key], key))
+        raw = values.get(key)
+        if raw is None:
+            if component.missing == "error":
+                raise EvaluationError(
+                    f"component {component.name!r} needs {key!r}, which is missing "
+                    "(set 'missing: floor' or 'missing: reweight' to allow it)"
+                )
+            if component.missing == "reweight":
+                values[f"score.{component.name}"] = None
+                continue
+            score = to_fraction(component.floor)
+        else:
+            score = curve_score(component, _exact(raw, key))
         if (
             component.gate is not None
             and run.expr(f"scorecard.components[{index}].gate") is not True
@@ -208,9 +218,15 @@ def _scorecard(run: _Run, card: Scorecard, components: dict[str, Exact]) -> Frac
             score = Fraction(0)
         if component.cap is not None:
             score = min(score, to_fraction(component.cap))
-        components[component.name] = score
+        components[component.name] = scores[component.name] = score
         values[f"score.{component.name}"] = score
-        total += to_fraction(component.weight) * score / total_weight
+        weights[component.name] = to_fraction(component.weight)
+    total_weight = sum(weights.values(), Fraction(0))
+    total = (
+        sum((weights[name] * scores[name] for name in weights), Fraction(0)) / total_weight
+        if total_weight
+        else Fraction(0)
+    )
     values["score"] = total
     if card.gate is not None and run.expr("scorecard.gate") is not True:
         total = Fraction(0)

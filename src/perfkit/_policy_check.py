@@ -30,12 +30,9 @@ from perfkit.errors import Diagnostic, Location, PolicyError, Severity
 if TYPE_CHECKING:
     from perfkit._policy import Policy
 
-__all__ = ["METRIC_NAMESPACES", "check_policy", "participant_names"]
+__all__ = ["attribute_names", "check_policy", "participant_names"]
 
 Locate = Callable[[tuple[str | int, ...]], Location]
-
-METRIC_NAMESPACES = ("target", "attainment", "previous", "last_year", "pace")
-"""Per-metric names a participant formula may read, e.g. ``attainment.revenue``."""
 
 PERIOD_NAMES = ("period.days", "period.working_days", "period.start", "period.end")
 NUMERIC = ("decimal", "integer")

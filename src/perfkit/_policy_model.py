@@ -274,6 +274,11 @@ class Component(StrictModel):
         default="cap", description="Above the last point: hold its score, or extend the line."
     )
     gate: Expr | None = Field(default=None, description="The component scores 0 unless this holds.")
+    missing: Literal["floor", "reweight", "error"] = Field(
+        default="floor",
+        description="When the value is missing (a mean with no records, no target): score the "
+        "floor, drop the component and share its weight among the others, or stop with an error.",
+    )
     cap: Number | None = Field(default=None, description="Highest score of the component.")
 
     @property

@@ -1,0 +1,451 @@
+"""The evaluation engine: policy + data + period -> a Result.
+
+Pure and deterministic: nothing here reads the clock (``as_of`` is an input),
+nothing mutates its inputs, and no state is shared between calls, so one policy
+may be evaluated from many threads at once. Record-level work (filters,
+crediting, sums) runs once per metric and window; per-participant plan math
+runs on a handful of exact aggregates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import string
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from perfkit._metrics import Crediting, MetricPlan, shift, shift_years, window_of
+from perfkit._numbers import to_fraction
+from perfkit._org import OrgTree
+from perfkit._plan import Outcome, evaluate_participant
+from perfkit._policy_check import attribute_names
+from perfkit._result import Alert, Line, ParticipantResult, Result, render_value
+from perfkit._time import Period, to_date
+from perfkit._version import __version__
+from perfkit.errors import DataError, Diagnostic, EvaluationError, InvalidValueError, PerfkitError
+
+if TYPE_CHECKING:
+    from perfkit._dataset import Dataset, TypedData
+    from perfkit._policy import Policy
+
+__all__ = ["evaluate"]
+
+
+def evaluate(
+    policy: Policy,
+    dataset: Dataset,
+    period: Period | str,
+    *,
+    as_of: datetime.date | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Evaluate a policy on a dataset for one period.
+
+    Args:
+        policy: a loaded policy (:func:`perfkit.load_policy`).
+        dataset: the records (:class:`perfkit.Dataset`).
+        period: a :class:`Period` or a label such as ``"2026-Q2"`` (fiscal labels
+            follow the policy's calendar).
+        as_of: the date results are "as of" (for period-to-date metrics and
+            pacing); never read from the clock. Default: the period's last day.
+        progress: called as ``progress(done, total)`` while participants are
+            evaluated (for progress bars); it cannot change the result.
+
+    Returns:
+        A :class:`Result`: per participant metrics, targets, attainment, scores,
+        payout lines and flags, plus alerts and a fingerprint.
+
+    Raises:
+        DataError: missing tables or columns, values that do not parse, bad
+            credit splits: every problem at once.
+        EvaluationError: a failing expression or an undefined attainment, naming
+            the participant and the rule; every participant's problem at once.
+    """
+    try:
+        span = Period.coerce(period, policy.calendar)
+    except InvalidValueError as exc:
+        raise EvaluationError(f"period: {exc}") from None
+    day = None if as_of is None else _as_of(as_of)
+    run = _Evaluation(policy.in_force(span), dataset, span, day)
+    return run.result(progress)
+
+
+def _as_of(value: datetime.date | str) -> datetime.date:
+    try:
+        return to_date(value, what="as_of")
+    except InvalidValueError as exc:
+        raise EvaluationError(str(exc)) from None
+
+
+def _used_names(policy: Policy) -> set[str]:
+    names: set[str] = set()
+    for expression in policy._expressions.values():
+        names |= expression.names
+    for alert in policy.alerts:
+        names |= {field for _, field, _, _ in string.Formatter().parse(alert.message) if field}
+    return names
+
+
+class _Evaluation:
+    def __init__(
+        self, policy: Policy, dataset: Dataset, period: Period, as_of: datetime.date | None
+    ):
+        self.policy = policy
+        self.dataset = dataset
+        self.period = period
+        self.as_of = as_of
+        self.used = _used_names(policy)
+        self.required = self._required_tables()
+        self.data: TypedData = dataset.validate(
+            policy.tables, required=self.required & set(policy.tables)
+        )
+        self.participants, self.attributes = self._participants()
+        self.tree = self._tree()
+        self.plans = {
+            name: MetricPlan(
+                name,
+                metric,
+                policy._expressions.get(f"metrics.{name}.where"),
+                (
+                    policy._expressions[f"metrics.{name}.ratio[0]"],
+                    policy._expressions[f"metrics.{name}.ratio[1]"],
+                )
+                if metric.ratio is not None
+                else None,
+            )
+            for name, metric in policy.metrics.items()
+        }
+        self.credited: dict[tuple[str, str], Any] = {}
+        self.outcomes: dict[str, Outcome] = {}
+
+    # -- inputs ------------------------------------------------------------------
+
+    def _required_tables(self) -> set[str]:
+        policy = self.policy
+        tables = {m.table for m in policy.metrics.values()}
+        tables |= {t.table for t in policy.targets.values() if t.table is not None}
+        for metric in policy.metrics.values():
+            credit = metric.credit
+            if credit is not None and not isinstance(credit, str) and credit.splits:
+                tables.add(credit.splits)
+        if policy.participants.table in policy.tables:
+            tables.add(policy.participants.table)
+        if policy.participants.org:
+            tables.add(policy.participants.org)
+        return tables
+
+    def _participants(self) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        spec = self.policy.participants
+        if spec.table not in self.policy.tables:
+            owners: set[str] = set()
+            for metric in self.policy.metrics.values():
+                column = metric.credit if isinstance(metric.credit, str) else "owner"
+                table = self.data.table(metric.table)
+                if column in table.columns:
+                    owners |= {o for o in table.columns[column] if o is not None}
+            self.known = owners
+            return sorted(owners), {who: {} for who in owners}
+        table = self.data.table(spec.table)
+        ids = table.columns[spec.id]
+        names = sorted(attribute_names(self.policy) & set(table.columns))
+        attributes: dict[str, dict[str, Any]] = {}
+        problems: list[Diagnostic] = []
+        for i, who in enumerate(ids):
+            if who is None or who in attributes:
+                what = "has no id" if who is None else f"repeats id {who!r}"
+                problems.append(
+                    Diagnostic(
+                        "data.participant-id", f"participant row {what}", location=table.source(i)
+                    )
+                )
+                continue
+            attributes[who] = {name: table.columns[name][i] for name in names}
+        if problems:
+            raise DataError(problems, summary="the participants table has problems")
+        self.known = set(attributes)
+        where = self.policy._expressions.get("participants.where")
+        if where is not None:
+            period = {
+                "period.start": self.period.start,
+                "period.end": self.period.end,
+                "period.days": self.period.days(),
+                "period.working_days": self.period.working_days(self.policy.calendar),
+            }
+            chosen = {}
+            for who, attrs in attributes.items():
+                try:
+                    keep = where.evaluate({**attrs, **period})
+                except EvaluationError as exc:
+                    raise EvaluationError(f"participants.where for {who!r}: {exc}") from None
+                if keep is True:
+                    chosen[who] = attrs
+            attributes = chosen
+        return sorted(attributes), attributes
+
+    def _tree(self) -> OrgTree | None:
+        spec = self.policy.participants
+        if spec.org:
+            table = self.data.table(spec.org)
+            rows = [
+                {
+                    k: table.columns[k][i]
+                    for k in ("node", "parent", "start", "end")
+                    if k in table.columns
+                }
+                for i in range(len(table))
+            ]
+            try:
+                return OrgTree.from_records(rows)
+            except PerfkitError as exc:
+                raise DataError(f"org table {spec.org!r}: {exc}") from None
+        if spec.manager:
+            table = self.data.table(spec.table)
+            ids = table.columns[spec.id]
+            parents = table.columns.get(spec.manager) or (None,) * len(ids)
+            try:
+                return OrgTree.from_records(
+                    {"node": who, "parent": up} for who, up in zip(ids, parents, strict=True)
+                )
+            except PerfkitError as exc:
+                raise DataError(f"participants.{spec.manager}: {exc}") from None
+        return None
+
+    # -- metrics -------------------------------------------------------------------
+
+    def metric(self, name: str, window: Period | None, label: str) -> dict[str, Any]:
+        plan = self.plans[name]
+        table = self.data.table(plan.metric.table)
+        crediting = Crediting.build(plan.metric, table, self.data, self.known, self.tree)
+        values, rows = plan.run(self.data, window, crediting)
+        self.credited[(label, name)] = (window, rows)
+        return values
+
+    def _metric_values(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, metric in self.policy.metrics.items():
+            out[name] = self.metric(name, window_of(metric, self.period, self.as_of), "")
+            if f"previous.{name}" in self.used:
+                out[f"previous.{name}"] = self.metric(name, shift(self.period, -1), "previous")
+            if f"last_year.{name}" in self.used:
+                out[f"last_year.{name}"] = self.metric(
+                    name, shift_years(self.period, -1), "last_year"
+                )
+            if f"pace.{name}" in self.used:
+                out[f"to_date.{name}"] = self.metric(name, self._to_date(), "to_date")
+        return out
+
+    def _to_date(self) -> Period | None:
+        if self.as_of is None or self.as_of >= self.period.end:
+            return self.period
+        if self.as_of < self.period.start:
+            return None
+        return Period.between(self.period.start, self.as_of + datetime.timedelta(days=1))
+
+    def _targets(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, source in self.policy.targets.items():
+            if source.table is None:
+                continue
+            table = self.data.table(source.table)
+            who_column = table.columns[source.participant]
+            values = table.columns[str(source.column)]
+            periods = table.columns[source.period] if source.period else None
+            found: dict[str, Any] = {}
+            for i, who in enumerate(who_column):
+                if periods is not None and not self._same_period(periods[i]):
+                    continue
+                if who in found:
+                    raise DataError(
+                        [
+                            Diagnostic(
+                                "data.duplicate-target",
+                                f"two {name} targets for {who!r} in period {self.period}",
+                                location=table.source(i),
+                            )
+                        ]
+                    )
+                found[who] = values[i]
+            out[name] = found
+        return out
+
+    def _same_period(self, label: Any) -> bool:
+        if label is None:
+            return False
+        if str(label) == self.period.label:
+            return True
+        try:
+            return Period.coerce(str(label), self.policy.calendar) == self.period
+        except InvalidValueError:
+            return False
+
+    # -- participants -----------------------------------------------------------------
+
+    def result(self, progress: Callable[[int, int], None] | None = None) -> Result:
+        metrics = self._metric_values()
+        targets = self._targets()
+        results: list[ParticipantResult] = []
+        alerts: list[Alert] = []
+        problems: list[str] = []
+        days = self.period.days()
+        working = self.period.working_days(self.policy.calendar)
+        total = len(self.participants)
+        for done, who in enumerate(self.participants, start=1):
+            if progress is not None and (done % 100 == 0 or done == total):
+                progress(done, total)
+            given = self._given(who, metrics, targets, days, working)
+            try:
+                outcome = evaluate_participant(self.policy, given)
+                alerts += self._alerts(who, outcome)
+            except EvaluationError as exc:
+                problems.append(f"participant {who!r}: {exc}")
+                continue
+            self.outcomes[who] = outcome
+            results.append(self._participant_result(who, outcome))
+        if problems:
+            head = f"evaluating {self.policy.name!r} for {self.period} failed"
+            raise EvaluationError(head + ":\n  " + "\n  ".join(problems))
+        return Result(
+            policy=self.policy.name,
+            period=self.period.label,
+            currency=self.policy.currency,
+            participants=tuple(results),
+            alerts=tuple(alerts),
+            fingerprint=self._fingerprint(),
+            _explainer=self._explainer(),
+        )
+
+    def _given(
+        self,
+        who: str,
+        metrics: Mapping[str, Mapping[str, Any]],
+        targets: Mapping[str, Mapping[str, Any]],
+        days: int,
+        working: int,
+    ) -> dict[str, Any]:
+        given: dict[str, Any] = dict(self.attributes.get(who, {}))
+        for name, metric in self.policy.metrics.items():
+            values = metrics[name]
+            default: Any = 0 if metric.aggregation in ("sum", "count", "count_distinct") else None
+            given[name] = values.get(who, default)
+            for space in ("previous", "last_year"):
+                key = f"{space}.{name}"
+                if key in metrics:
+                    given[key] = metrics[key].get(who, default)
+        for name, source in self.policy.targets.items():
+            if source.table is not None:
+                given[f"target.{name}"] = targets[name].get(who)
+            else:
+                attrs = {**self.attributes.get(who, {})}
+                given[f"target.{name}"] = self.policy.expression(f"targets.{name}.value").evaluate(
+                    attrs | {t: v for t, v in given.items() if t in self.policy.rate_tables}
+                )
+        given["period.days"] = days
+        given["period.working_days"] = working
+        given["period.start"] = self.period.start
+        given["period.end"] = self.period.end
+        self._pace(who, metrics, given)
+        return given
+
+    def _pace(
+        self, who: str, metrics: Mapping[str, Mapping[str, Any]], given: dict[str, Any]
+    ) -> None:
+        for name in self.policy.targets:
+            key = f"pace.{name}"
+            if key not in self.used:
+                continue
+            target = given.get(f"target.{name}")
+            to_date = metrics.get(f"to_date.{name}", {}).get(who, 0)
+            window = self._to_date()
+            elapsed = Fraction(0) if window is None else Fraction(window.days(), self.period.days())
+            if target in (None, 0) or elapsed == 0:
+                given[key] = None
+            else:
+                given[key] = to_fraction(to_date) / (to_fraction(target) * elapsed)
+
+    def _participant_result(self, who: str, outcome: Outcome) -> ParticipantResult:
+        values = outcome.values
+        policy = self.policy
+        lines = tuple(
+            Line(who, rule.id, outcome.lines[rule.id], self.period.label, rule.id)
+            for rule in policy.incentives
+        )
+        return ParticipantResult(
+            id=who,
+            attributes=self.attributes.get(who, {}),
+            metrics={name: values.get(name) for name in policy.metrics},
+            targets={name: values.get(f"target.{name}") for name in policy.targets},
+            attainment={name: values.get(f"attainment.{name}") for name in policy.targets},
+            components=dict(outcome.components),
+            score=outcome.score,
+            lines=lines,
+            payout=outcome.payout,
+            flags=outcome.flags,
+            variables={name: values.get(name) for name in policy.variables},
+        )
+
+    def _alerts(self, who: str, outcome: Outcome) -> list[Alert]:
+        raised = []
+        for index, alert in enumerate(self.policy.alerts):
+            path = f"alerts[{index}]"
+            fired = self.policy.expression(f"{path}.when").evaluate(outcome.values)
+            if fired is True:
+                message = format_message(alert.message, outcome.values)
+                raised.append(Alert(who, alert.level, message, path))
+        return raised
+
+    def _fingerprint(self) -> dict[str, str]:
+        options = json.dumps(
+            {
+                "period": [str(self.period.start), str(self.period.end)],
+                "as_of": None if self.as_of is None else str(self.as_of),
+            },
+            sort_keys=True,
+        )
+        return {
+            "policy": self.policy.content_hash,
+            "data": self.dataset.fingerprint(tables=sorted(self.required)),
+            "perfkit": __version__,
+            "options": hashlib.sha256(options.encode()).hexdigest(),
+        }
+
+    def _explainer(self) -> Callable[[str, str | None], Any]:
+        from perfkit._trace import build_trace
+
+        def explain(participant: str, component: str | None) -> Any:
+            return build_trace(self, participant, component)
+
+        return explain
+
+
+_FIELD = re.compile(r"\{([^{}:!]+)(?::([^{}]*))?\}")
+_SPEC = re.compile(r"^[<>^=]?[+\- ]?,?(\.\d{1,6})?[f%]?$")
+
+
+def format_message(template: str, values: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` and ``{name:.0%}`` placeholders with values, safely.
+
+    Only plain names and simple numeric format specs are honoured; nothing is
+    looked up by attribute or index, unlike ``str.format``.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        name, spec = match.group(1).strip(), match.group(2) or ""
+        value = values.get(name)
+        if value is None:
+            return "n/a"
+        if spec and _SPEC.match(spec) and isinstance(value, Decimal | Fraction | int):
+            number = (
+                value
+                if isinstance(value, Decimal)
+                else Decimal(value.numerator) / Decimal(value.denominator)
+            )
+            return format(number, spec)
+        rendered = render_value(value)
+        return str(rendered)
+
+    return _FIELD.sub(fill, template)

@@ -1,0 +1,454 @@
+"""The evaluation engine end to end: records in, exact and explainable payouts out."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import textwrap
+import threading
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import perfkit as pk
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+D = Decimal
+
+
+def worked_example_data() -> pk.Dataset:
+    """DOMAIN.md's worked example as records: rep-1, plus rep-2 with one day of 91."""
+    return pk.Dataset.from_records(
+        {
+            "participants": [
+                {"id": "rep-1", "base_salary": "9000.10", "target_bonus": "10000.00"},
+                {"id": "rep-2", "base_salary": "9000.10", "target_bonus": "100.00"},
+            ],
+            "deals": [
+                {
+                    "id": "d1",
+                    "owner": "rep-1",
+                    "amount": "30000.00",
+                    "closed_on": "2026-04-10",
+                    "qualifying": True,
+                },
+                {
+                    "id": "d2",
+                    "owner": "rep-1",
+                    "amount": "25000.00",
+                    "closed_on": "2026-05-20",
+                    "qualifying": True,
+                },
+                {
+                    "id": "d3",
+                    "owner": "rep-1",
+                    "amount": "99999.00",
+                    "closed_on": "2026-07-01",
+                    "qualifying": True,
+                },
+                {
+                    "id": "d4",
+                    "owner": "rep-2",
+                    "amount": "20000.00",
+                    "closed_on": "2026-06-30",
+                    "qualifying": False,
+                },
+            ],
+            "activities": [
+                {"id": f"a{i}", "owner": "rep-1", "kind": "visit", "done_on": "2026-05-01"}
+                for i in range(30)
+            ]
+            + [{"id": "c1", "owner": "rep-1", "kind": "call", "done_on": "2026-05-01"}],
+            "surveys": [
+                {"id": "s1", "owner": "rep-1", "score": "3.9", "answered_on": "2026-04-02"},
+                {"id": "s2", "owner": "rep-1", "score": "4.1", "answered_on": "2026-06-02"},
+            ],
+            "tasks": [
+                {"id": f"t{i}", "owner": "rep-1", "due_on": "2026-05-10", "done_on": "2026-05-09"}
+                for i in range(10)
+            ],
+            "targets": [
+                {"participant": "rep-1", "revenue": "100000.00"},
+                {"participant": "rep-2", "revenue": "10000.00"},
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def worked() -> pk.Result:
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    return pk.evaluate(policy, worked_example_data(), "2026-Q2")
+
+
+def test_worked_example_rep_is_paid_to_the_cent(worked: pk.Result) -> None:
+    """DOMAIN.md's worked example: 1,250 + 300 + 5,200 - 450.01 = 6,299.99."""
+    rep = worked.participant("rep-1")
+    assert {line.component: line.amount for line in rep.lines} == {
+        "commission": D("1250.00"),
+        "spiff": D("300.00"),
+        "bonus": D("5200.00"),
+        "penalty": D("-450.01"),
+    }
+    assert rep.payout == D("6299.99")
+    assert worked.payouts["rep-1"] == D("6299.99")
+    assert rep.flags == ("coaching_plan",)
+    assert rep.score == 52
+    assert rep.metrics["csat"] == Fraction(4)
+    assert rep.metrics["visits"] == 30
+
+
+def test_cap_bites_for_the_one_day_rep(worked: pk.Result) -> None:
+    """A = 2.0 earns 1,150.00 before the cap of 3 x 100.00 and is paid 300.00."""
+    rep = worked.participant("rep-2")
+    assert rep.attainment["revenue"] == 2
+    assert {line.component: line.amount for line in rep.lines}["commission"] == D("300.00")
+    trace = worked.explain("rep-2", "commission")
+    line = trace.find("line commission")
+    assert line is not None
+    assert line.note is not None
+    assert "cap 3 * target_bonus" in line.note
+
+
+def test_json_output_is_stable_and_documented(worked: pk.Result) -> None:
+    """JSON has the documented top level, amounts as strings, and identical bytes on re-run."""
+    data = json.loads(worked.to_json())
+    assert list(data)[:5] == ["format", "policy", "period", "currency", "payouts"]
+    assert data["payouts"] == {"rep-1": "6299.99", "rep-2": "375.00"}  # 300 + 75 bonus
+    assert {
+        "participant": "rep-1",
+        "component": "penalty",
+        "amount": "-450.01",
+        "period": "2026-Q2",
+        "rule": "penalty",
+    } in data["lines"]
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    again = pk.evaluate(policy, worked_example_data(), "2026-Q2")
+    assert again.to_json() == worked.to_json()
+    assert again.fingerprint == worked.fingerprint
+
+
+def test_fingerprint_tracks_policy_data_and_options(worked: pk.Result) -> None:
+    """Changing the data, the period or the policy changes the matching fingerprint part."""
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    other_period = pk.evaluate(policy, worked_example_data(), "2026-Q3")
+    assert other_period.fingerprint["options"] != worked.fingerprint["options"]
+    assert other_period.fingerprint["data"] == worked.fingerprint["data"]
+    assert set(worked.fingerprint) == {"policy", "data", "perfkit", "options"}
+
+
+def test_explain_goes_from_line_to_rule_to_records(worked: pk.Result) -> None:
+    """A trace names the rule's policy line and the deal records behind revenue."""
+    trace = worked.explain("rep-1", "commission")
+    text = str(trace)
+    assert "line commission = 1250.00" in text
+    assert "worked-example.yaml:" in text
+    assert "record d1 = 30000.00" in text
+    assert "record d2 = 25000.00" in text
+    assert "record d3" not in text  # closed in July: outside 2026-Q2
+    assert json.loads(trace.to_json())["value"] == "6299.99"
+
+
+def test_evaluation_is_thread_safe(worked: pk.Result) -> None:
+    """Eight threads evaluating one policy at once all get identical bytes."""
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    data = worked_example_data()
+    outputs: list[str] = []
+
+    def work() -> None:
+        outputs.append(pk.evaluate(policy, data, "2026-Q2").to_json())
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outputs == [worked.to_json()] * 8
+
+
+TIE_POLICY = """\
+perfkit: 1
+name: Prorated marginal plan
+currency: CNY
+tables:
+  participants: {columns: {id: string, days_present: integer}}
+  deals: {columns: {id: string, owner: string, amount: decimal, closed_on: date}}
+  targets: {columns: {participant: string, revenue: decimal}}
+metrics:
+  revenue: {table: deals, sum: amount, date: closed_on}
+targets:
+  revenue: {table: targets, column: revenue}
+variables:
+  prorated: "target.revenue * days_present / 91"
+  attained: "revenue / prorated"
+incentives:
+  - id: commission
+    tiered:
+      on: attained
+      base: prorated
+      mode: marginal
+      tiers: [{from: 0, rate: 2%}, {from: 50%, rate: 5%}, {from: 100%, rate: 8%}]
+"""
+
+
+def reference_commission(target: Fraction, days: int, revenue: Fraction) -> Decimal:
+    """An independent Fraction computation of the marginal commission, rounded half-up."""
+    prorated = target * days / 91
+    a = revenue / prorated
+    slices = [
+        (Fraction(0), Fraction(1, 2), Fraction(2, 100)),
+        (Fraction(1, 2), Fraction(1), Fraction(5, 100)),
+        (Fraction(1), None, Fraction(8, 100)),
+    ]
+    total = Fraction(0)
+    for low, high, rate in slices:
+        if a > low:
+            top = a if high is None else min(a, high)
+            total += (top - low) * rate * prorated
+    exact = Decimal(total.numerator) / Decimal(total.denominator)
+    cents = total * 100
+    if cents.denominator == 2:  # an exact half cent: round away from zero
+        return Decimal(int(cents + Fraction(1, 2) if cents > 0 else cents - Fraction(1, 2))) / 100
+    return exact.quantize(D("0.01"), rounding=ROUND_HALF_UP)
+
+
+@given(
+    st.integers(min_value=1, max_value=10**7),
+    st.integers(min_value=1, max_value=91),
+    st.integers(min_value=0, max_value=10**8),
+)
+def test_lines_equal_an_independent_fraction_computation(
+    target_cents: int, days: int, revenue_cents: int
+) -> None:
+    """Prorated marginal commissions equal the exact rational reference to the cent."""
+    policy = pk.load_policy(TIE_POLICY)
+    data = pk.Dataset.from_records(
+        {
+            "participants": [{"id": "r", "days_present": days}],
+            "deals": [
+                {
+                    "id": "d",
+                    "owner": "r",
+                    "amount": D(revenue_cents).scaleb(-2),
+                    "closed_on": "2026-05-01",
+                }
+            ],
+            "targets": [{"participant": "r", "revenue": D(target_cents).scaleb(-2)}],
+        }
+    )
+    result = pk.evaluate(policy, data, "2026-Q2")
+    expected = reference_commission(Fraction(target_cents, 100), days, Fraction(revenue_cents, 100))
+    assert result.payouts["r"] == expected
+
+
+def test_half_cent_tie_from_a_45_of_91_proration() -> None:
+    """An exact half cent (45.005 after a 45/91 proration) rounds away from zero."""
+    # 9,100.00 x 45/91 = 4,500.00; 0.5 x 2% x 4,500 = 45.00; the 0.10 above 50% pays 0.005.
+    policy = pk.load_policy(TIE_POLICY)
+    revenue = D("2250.10")  # 0.5 x 4500 = 45.00; slice 0.10 x 5% = 0.005 -> 45.005
+    data = pk.Dataset.from_records(
+        {
+            "participants": [{"id": "r", "days_present": 45}],
+            "deals": [{"id": "d", "owner": "r", "amount": str(revenue), "closed_on": "2026-05-01"}],
+            "targets": [{"participant": "r", "revenue": "9100.00"}],
+        }
+    )
+    assert pk.evaluate(policy, data, "2026-Q2").payouts["r"] == D("45.01")
+
+
+MEAN_POLICY = """\
+perfkit: 1
+name: CSAT gate
+currency: CNY
+tables:
+  surveys: {columns: {id: string, owner: string, score: decimal}}
+metrics:
+  csat: {table: surveys, mean: score}
+incentives:
+  - {id: csat_bonus, when: "csat >= 3.5", amount: "100"}
+"""
+
+
+def test_a_mean_of_exactly_3_5_meets_the_threshold() -> None:
+    """The mean of 3.4, 3.5 and 3.6 is exactly 3.5, so '>= 3.5' holds (floats would miss)."""
+    policy = pk.load_policy(MEAN_POLICY)
+    data = pk.Dataset.from_records(
+        {
+            "surveys": [
+                {"id": str(i), "owner": "r", "score": s}
+                for i, s in enumerate(["3.4", "3.5", "3.6", "3.1", "3.9"])
+            ]
+        }
+    )
+    result = pk.evaluate(policy, data, "2026-Q2")
+    assert result.participant("r").metrics["csat"] == Fraction(7, 2)
+    assert result.payouts["r"] == D("100.00")
+
+
+SPLIT_POLICY = """\
+perfkit: 1
+name: Splits and roll-up
+currency: CNY
+participants: {table: people, id: id, manager: manager}
+tables:
+  people: {columns: {id: string, manager: string}}
+  deals: {columns: {id: string, amount: decimal, closed_on: date}, key: id}
+  splits: {columns: {record: string, participant: string, share: decimal, overlay: bool}}
+metrics:
+  revenue:
+    table: deals
+    sum: amount
+    date: closed_on
+    credit: {splits: splits, overlay: overlay, roll_up: true}
+incentives:
+  - {id: commission, rate: {on: revenue, rate: 10%}}
+"""
+
+
+def split_data(**changes: Any) -> pk.Dataset:
+    splits = changes.get(
+        "splits",
+        [
+            {"record": "d1", "participant": "ann", "share": "0.6", "overlay": False},
+            {"record": "d1", "participant": "bob", "share": "0.4", "overlay": False},
+            {"record": "d1", "participant": "spec", "share": "1", "overlay": True},
+            {"record": "d2", "participant": "bob", "share": "1", "overlay": False},
+        ],
+    )
+    return pk.Dataset.from_records(
+        {
+            "people": [
+                {"id": "boss", "manager": None},
+                {"id": "ann", "manager": "boss"},
+                {"id": "bob", "manager": "boss"},
+                {"id": "spec", "manager": None},
+            ],
+            "deals": [
+                {"id": "d1", "amount": "1000.00", "closed_on": "2026-04-01"},
+                {"id": "d2", "amount": "-200.00", "closed_on": "2026-05-01"},
+            ],
+            "splits": splits,
+        }
+    )
+
+
+def test_splits_overlays_refunds_and_roll_up() -> None:
+    """Shares split revenue, overlays credit in full, refunds net, managers see it all."""
+    result = pk.evaluate(pk.load_policy(SPLIT_POLICY), split_data(), "2026-Q2")
+    revenue = {p.id: p.metrics["revenue"] for p in result.participants}
+    assert revenue == {"ann": D("600.0"), "bob": D("200.0"), "spec": D("1000"), "boss": D("800.0")}
+    assert result.payouts["boss"] == D("80.00")
+
+
+def test_splits_must_sum_to_100_percent() -> None:
+    """A record whose splits sum to 90% is a DataError naming the record."""
+    bad = [
+        {"record": "d1", "participant": "ann", "share": "0.5", "overlay": False},
+        {"record": "d1", "participant": "bob", "share": "0.4", "overlay": False},
+    ]
+    with pytest.raises(pk.DataError, match=r"'d1'.*90"):
+        pk.evaluate(pk.load_policy(SPLIT_POLICY), split_data(splits=bad), "2026-Q2")
+
+
+def test_splits_must_name_known_participants() -> None:
+    """A split crediting someone who is not a participant is a DataError."""
+    bad = [{"record": "d1", "participant": "zed", "share": "1", "overlay": False}]
+    with pytest.raises(pk.DataError, match="'zed'"):
+        pk.evaluate(pk.load_policy(SPLIT_POLICY), split_data(splits=bad), "2026-Q2")
+
+
+WINDOW_POLICY = """\
+perfkit: 1
+name: Windows
+currency: CNY
+tables:
+  deals: {columns: {id: string, owner: string, amount: decimal, closed_on: date}}
+metrics:
+  revenue: {table: deals, sum: amount, date: closed_on}
+  ytd: {table: deals, sum: amount, date: closed_on, window: period_to_date}
+  trailing: {table: deals, sum: amount, date: closed_on, window: trailing, periods: 3}
+incentives:
+  - id: improvement
+    when: "revenue >= previous.revenue * 1.2 and revenue > last_year.revenue"
+    amount: "2000"
+"""
+
+
+def test_windows_previous_last_year_trailing_and_to_date() -> None:
+    """Metrics see their own windows; previous and last-year values feed rules."""
+    rows = [
+        ("2026-03-15", "100"),
+        ("2026-04-10", "50"),
+        ("2026-04-20", "80"),
+        ("2025-04-05", "90"),
+        ("2026-02-01", "7"),
+    ]
+    data = pk.Dataset.from_records(
+        {
+            "deals": [
+                {"id": str(i), "owner": "r", "amount": a, "closed_on": d}
+                for i, (d, a) in enumerate(rows)
+            ]
+        }
+    )
+    result = pk.evaluate(pk.load_policy(WINDOW_POLICY), data, "2026-04", as_of="2026-04-15")
+    rep = result.participant("r")
+    assert rep.metrics["revenue"] == D("130")
+    assert rep.metrics["ytd"] == D("50")
+    assert rep.metrics["trailing"] == D("237")
+    assert rep.lines[0].amount == D("2000.00")  # 130 >= 100 * 1.2 and 130 > 90
+
+
+def test_bad_inputs_are_perfkit_errors() -> None:
+    """A missing column, an unparseable period and an unknown participant are clear errors."""
+    policy = pk.load_policy(WINDOW_POLICY)
+    data = pk.Dataset.from_records({"deals": [{"id": "1", "owner": "r", "amount": "5"}]})
+    with pytest.raises(pk.DataError, match="closed_on"):
+        pk.evaluate(policy, data, "2026-04")
+    good = pk.Dataset.from_records(
+        {"deals": [{"id": "1", "owner": "r", "amount": "5", "closed_on": "2026-04-01"}]}
+    )
+    with pytest.raises(pk.EvaluationError, match="2026-Q5"):
+        pk.evaluate(policy, good, "2026-Q5")
+    result = pk.evaluate(policy, good, "2026-04")
+    with pytest.raises(pk.EvaluationError, match="did you mean 'r'"):
+        result.participant("r2")
+
+
+def test_zero_target_is_an_explicit_condition() -> None:
+    """A zero target stops with a message naming the participant and the fix."""
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    zero = pk.Dataset.from_records(
+        {
+            "participants": [{"id": "z", "base_salary": "1", "target_bonus": "1"}],
+            "deals": [],
+            "activities": [],
+            "surveys": [],
+            "tasks": [],
+            "targets": [{"participant": "z", "revenue": "0"}],
+        }
+    )
+    with pytest.raises(pk.EvaluationError, match=r"participant 'z'.*when_zero"):
+        pk.evaluate(policy, zero, "2026-Q2")
+
+
+def test_as_of_is_an_input_not_the_clock() -> None:
+    """The same as_of gives the same result whatever today is."""
+    policy = pk.load_policy(WINDOW_POLICY)
+    data = pk.Dataset.from_records(
+        {"deals": [{"id": "1", "owner": "r", "amount": "5", "closed_on": "2026-04-01"}]}
+    )
+    a = pk.evaluate(policy, data, "2026-04", as_of=datetime.date(2026, 4, 2))
+    b = pk.evaluate(policy, data, "2026-04", as_of="2026-04-02")
+    assert a.to_json() == b.to_json()
+
+
+def test_worked_example_policy_text_is_unchanged_by_dedent() -> None:
+    """Sanity: the inline policies above load (they double as documentation)."""
+    for text in (TIE_POLICY, MEAN_POLICY, SPLIT_POLICY, WINDOW_POLICY):
+        assert pk.load_policy(textwrap.dedent(text)).name
