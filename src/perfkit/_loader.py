@@ -281,7 +281,7 @@ _CODES = {
     "assertion_error": "policy.invalid",
     "literal_error": "policy.choice",
     "enum": "policy.choice",
-    "string_pattern_mismatch": "policy.pattern",
+    "string_pattern_mismatch": "policy.invalid",
     "rule_kind": "policy.rule-kind",
     "union_tag_invalid": "policy.rule-kind",
 }

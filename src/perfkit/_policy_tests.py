@@ -46,7 +46,10 @@ class TestOutcome:
 
 def _show(value: Any) -> str:
     if isinstance(value, Fraction):
-        return render_value(value) if value.denominator != 1 else str(value.numerator)
+        shown = str(render_value(value))
+        if value.denominator == 1 or Fraction(shown) == value:
+            return shown
+        return f"{value} (≈ {shown})"
     if isinstance(value, tuple | list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return "(missing)" if value is _MISSING else str(value)
