@@ -8,14 +8,21 @@ import perfkit
 import perfkit.errors
 
 EXPECTED = [
+    "Actuals",
     "Calendar",
     "DataError",
     "Dataset",
+    "Decomposition",
     "Diagnostic",
     "EvaluationError",
+    "Goal",
+    "GoalFinding",
+    "GoalPlan",
+    "HistoryBasis",
     "InvalidValueError",
     "Location",
     "Membership",
+    "OrgSplit",
     "OrgTree",
     "OrgTreeError",
     "PerfkitError",
@@ -26,13 +33,20 @@ EXPECTED = [
     "Result",
     "RoundingMode",
     "Severity",
+    "TimeSplit",
     "Trace",
     "__version__",
     "allocate",
+    "check_goals",
+    "credit_shared",
+    "decompose",
     "evaluate",
     "load_policy",
     "parse_decimal",
+    "prorate",
     "quantize",
+    "replan",
+    "rollup",
 ]
 
 

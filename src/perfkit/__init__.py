@@ -6,6 +6,15 @@ Everything public is exported here (and from the public modules
 
 from perfkit._dataset import Dataset
 from perfkit._engine import evaluate
+from perfkit._goals_actuals import Actuals
+from perfkit._goals_check import check_goals
+from perfkit._goals_decompose import decompose
+from perfkit._goals_findings import GoalFinding
+from perfkit._goals_model import Decomposition, Goal, HistoryBasis, OrgSplit, TimeSplit
+from perfkit._goals_plan import GoalPlan
+from perfkit._goals_presence import prorate
+from perfkit._goals_replan import replan
+from perfkit._goals_rollup import credit_shared, rollup
 from perfkit._loader import load_policy
 from perfkit._numbers import RoundingMode, allocate, parse_decimal, quantize
 from perfkit._org import Membership, OrgTree
@@ -28,14 +37,21 @@ from perfkit.errors import (
 )
 
 __all__ = [
+    "Actuals",
     "Calendar",
     "DataError",
     "Dataset",
+    "Decomposition",
     "Diagnostic",
     "EvaluationError",
+    "Goal",
+    "GoalFinding",
+    "GoalPlan",
+    "HistoryBasis",
     "InvalidValueError",
     "Location",
     "Membership",
+    "OrgSplit",
     "OrgTree",
     "OrgTreeError",
     "PerfkitError",
@@ -46,11 +62,18 @@ __all__ = [
     "Result",
     "RoundingMode",
     "Severity",
+    "TimeSplit",
     "Trace",
     "__version__",
     "allocate",
+    "check_goals",
+    "credit_shared",
+    "decompose",
     "evaluate",
     "load_policy",
     "parse_decimal",
+    "prorate",
     "quantize",
+    "replan",
+    "rollup",
 ]
