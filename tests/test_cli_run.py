@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,41 @@ def test_demo_copy_gives_editable_files_that_run(tmp_path: Path) -> None:
     assert code == 0, copied
     _, original = run("demo", "--format", "json")
     assert json.loads(copied)["payouts"] == json.loads(original)["payouts"]
+
+
+def test_plan_decomposes_the_demo_goal_exactly(tmp_path: Path) -> None:
+    """perfkit plan prints the demo goal's plan; its JSON children sum to their parents."""
+    from perfkit._demo import demo_files
+
+    with demo_files() as (policy, data):
+        code, out = run(
+            "plan", str(policy), "--data", str(data), "--unit", "quarter", "--depth", "1"
+        )
+        assert code == 0, out
+        assert "revenue-2026" in out
+        assert "90,000,000.00" in out
+        target = tmp_path / "plan.csv"
+        code, _ = run(
+            "plan",
+            str(policy),
+            "--data",
+            str(data),
+            "--format",
+            "csv",
+            "--unit",
+            "month",
+            "--out",
+            str(target),
+        )
+        assert code == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    company = [r for r in rows if r["node"] == "company"]
+    assert len(company) == 12
+    assert sum(Decimal(r["base"]) for r in company) == Decimal("90000000.00")
+
+
+def test_plan_without_goals_is_a_clear_error(workdir: Path) -> None:
+    """A policy with no goals section gets a message, exit 2, no traceback."""
+    done = run_process("plan", str(workdir / "plan.yaml"), "--data", str(workdir / "data"))
+    assert done.returncode == 2
+    assert "no goals" in done.stderr

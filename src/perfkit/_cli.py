@@ -6,6 +6,8 @@ Every perfkit error becomes a message and an exit code, never a traceback:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from perfkit._dataset import Dataset
 from perfkit._demo import DEMO_PERIOD, copy_demo, demo_files
 from perfkit._engine import evaluate
 from perfkit._loader import load_policy
+from perfkit._planner import plan_goal
 from perfkit._policy import Policy
 from perfkit._policy_tests import run_policy_tests
 from perfkit._registry import Registry, default_registry
@@ -231,6 +234,59 @@ def explain(
     loaded, dataset = _load_inputs(policy, data)
     trace = evaluate(loaded, dataset, period, as_of=as_of).explain(participant, component)
     click.echo(trace.to_json() if as_json else str(trace))
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory with one CSV file per table (the org tree, participants, history).",
+)
+@click.option("--goal", "goal_id", default=None, help="Goal id (default: the first goal).")
+@click.option("--unit", default=None, help="Show one grain only: year, half, quarter, month, week.")
+@click.option("--depth", type=int, default=None, help="Show the tree to this depth (table format).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+def plan(
+    policy: Path,
+    data: Path,
+    goal_id: str | None,
+    unit: str | None,
+    depth: int | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Decompose a goal of POLICY down the org tree and over time, and check it (SMART)."""
+    loaded, dataset = _load_inputs(policy, data)
+    goal_plan, findings = plan_goal(loaded, dataset, goal_id)
+    if fmt == "json":
+        text = goal_plan.to_json(indent=2) + "\n"
+    elif fmt == "csv":
+        text = _records_csv(goal_plan.to_records(unit=unit))
+    else:
+        text = goal_plan.render(unit=unit, max_depth=depth)
+        text += "\n" if not text.endswith("\n") else ""
+    _emit(text, out)
+    for finding in findings:
+        click.echo(finding.render(), err=True)
+
+
+def _records_csv(rows: list[dict[str, object]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
 
 
 @cli.command()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from perfkit._dataset import Dataset, TypedData
     from perfkit._policy import Policy
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "org_tree"]
 
 
 def evaluate(
@@ -188,32 +188,7 @@ class _Evaluation:
         return sorted(attributes), attributes
 
     def _tree(self) -> OrgTree | None:
-        spec = self.policy.participants
-        if spec.org:
-            table = self.data.table(spec.org)
-            rows = [
-                {
-                    k: table.columns[k][i]
-                    for k in ("node", "parent", "start", "end")
-                    if k in table.columns
-                }
-                for i in range(len(table))
-            ]
-            try:
-                return OrgTree.from_records(rows)
-            except PerfkitError as exc:
-                raise DataError(f"org table {spec.org!r}: {exc}") from None
-        if spec.manager:
-            table = self.data.table(spec.table)
-            ids = table.columns[spec.id]
-            parents = table.columns.get(spec.manager) or (None,) * len(ids)
-            try:
-                return OrgTree.from_records(
-                    {"node": who, "parent": up} for who, up in zip(ids, parents, strict=True)
-                )
-            except PerfkitError as exc:
-                raise DataError(f"participants.{spec.manager}: {exc}") from None
-        return None
+        return org_tree(self.policy, self.data)
 
     # -- metrics -------------------------------------------------------------------
 
@@ -420,6 +395,30 @@ class _Evaluation:
             return build_trace(self, participant, component)
 
         return explain
+
+
+def org_tree(policy: Policy, data: TypedData) -> OrgTree | None:
+    """The org tree a policy declares: its ``participants.org`` table or manager column."""
+    spec = policy.participants
+    if spec.org:
+        table = data.table(spec.org)
+        keys = [k for k in ("node", "parent", "start", "end") if k in table.columns]
+        rows = [{k: table.columns[k][i] for k in keys} for i in range(len(table))]
+        try:
+            return OrgTree.from_records(rows)
+        except PerfkitError as exc:
+            raise DataError(f"org table {spec.org!r}: {exc}") from None
+    if spec.manager and spec.table in data:
+        table = data.table(spec.table)
+        ids = table.columns[spec.id]
+        parents = table.columns.get(spec.manager) or (None,) * len(ids)
+        try:
+            return OrgTree.from_records(
+                {"node": who, "parent": up} for who, up in zip(ids, parents, strict=True)
+            )
+        except PerfkitError as exc:
+            raise DataError(f"participants.{spec.manager}: {exc}") from None
+    return None
 
 
 _FIELD = re.compile(r"\{([^{}:!]+)(?::([^{}]*))?\}")

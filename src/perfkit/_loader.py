@@ -20,8 +20,9 @@ from perfkit._policy import Policy
 from perfkit._policy_check import check_policy
 from perfkit._policy_model import DSL_VERSIONS, PolicyBody
 from perfkit._registry import Registry, default_registry
+from perfkit._time import Calendar
 from perfkit._yaml import LoadedYaml, SourceMap, load_yaml, load_yaml_file, render_path
-from perfkit.errors import Diagnostic, Location, PolicyError, Severity
+from perfkit.errors import Diagnostic, Location, PerfkitError, PolicyError, Severity
 
 __all__ = ["load_policy"]
 
@@ -97,7 +98,7 @@ def load_policy(source: str | Path, *, registry: Registry | None = None) -> Poli
     data = _merge_includes(data, base, loaded, sources, diagnostics, chain=(_name(loaded),))
     policy: Policy | None = None
     try:
-        policy = Policy.model_validate(data)
+        policy = Policy.model_validate(data, context={"calendar": _calendar(data)})
     except ValidationError as exc:
         diagnostics.extend(_from_validation(exc, sources))
     if policy is not None:
@@ -112,6 +113,14 @@ def load_policy(source: str | Path, *, registry: Registry | None = None) -> Poli
     policy._diagnostics = tuple(_sorted(diagnostics))
     policy._source = loaded.source_map.locate(()).file
     return policy
+
+
+def _calendar(data: dict[str, Any]) -> Calendar:
+    """The policy's calendar for reading fiscal labels; the default while it is invalid."""
+    try:
+        return Calendar.model_validate(data.get("calendar") or {})
+    except (ValidationError, PerfkitError):
+        return Calendar()
 
 
 def _read(source: str | Path) -> tuple[LoadedYaml, Path]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema
 
+from perfkit._goals_model import Goal
 from perfkit._model_types import DateValue, Description
 from perfkit._policy_model import PolicyBody, PolicyTest, PolicyVersion, Rounding
 from perfkit._time import Calendar, Period
@@ -58,6 +59,11 @@ class Policy(PolicyBody):
         default_factory=list, description="Sections replaced from a date on."
     )
     tests: list[PolicyTest] = Field(default_factory=list, description="Examples to check.")
+    goals: list[Goal] = Field(
+        default_factory=list,
+        description="Goals with their levels and how they decompose over the org and time "
+        "(see Goals and targets); `perfkit plan` prints the decomposed plan.",
+    )
 
     _expressions: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _diagnostics: tuple[Diagnostic, ...] = PrivateAttr(default=())
@@ -84,6 +90,14 @@ class Policy(PolicyBody):
             )
             self._content_hash = hashlib.sha256(canonical.encode()).hexdigest()
         return self._content_hash
+
+    def goal(self, goal_id: str) -> Goal:
+        """The goal with this id; EvaluationError listing the ids when there is none."""
+        for goal in self.goals:
+            if goal.id == goal_id:
+                return goal
+        known = ", ".join(g.id for g in self.goals) or "none"
+        raise EvaluationError(f"no goal {goal_id!r} in policy {self.name!r}; goals: {known}")
 
     def expression(self, path: str) -> Expression:
         """The compiled expression at a field path such as ``incentives[0].amount``."""
