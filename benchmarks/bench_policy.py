@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import best_of, report
 from ruamel.yaml import YAML
 
 import perfkit
+from _common import best_of, report
 from perfkit._yaml import load_yaml
 
 
@@ -52,18 +52,18 @@ def policy_text(rules: int = 200, metrics: int = 50) -> str:
                 f"  - id: r{r}\n    tiered:\n      on: attainment.m{m}\n      base: target.m{m}\n"
                 "      mode: marginal\n      tiers:\n        - {from: 0, rate: 2%}\n"
                 "        - {from: 50%, rate: 5%}\n        - {from: 100%, rate: 8%}\n"
-                "    cap: \"3 * target_bonus\"\n"
+                '    cap: "3 * target_bonus"\n'
             )
         elif kind == 1:
             out.write(
                 f"  - id: r{r}\n    when: \"attainment.m{m} >= 0.5 and region != 'north'\"\n"
-                f"    amount: \"m{m} * lookup(region_rate, region) + min(500, base_salary * 1%)\"\n"
+                f'    amount: "m{m} * lookup(region_rate, region) + min(500, base_salary * 1%)"\n'
             )
         else:
             out.write(
-                f"  - id: r{r}\n    rate: {{on: m{m}, rate: 3%, threshold: \"target.m{m} * 0.5\"}}\n"
+                f'  - id: r{r}\n    rate: {{on: m{m}, rate: 3%, threshold: "target.m{m} * 0.5"}}\n'
             )
-    out.write("actions:\n  - {when: \"attainment.m0 < 0.6\", flag: coaching_plan}\n")
+    out.write('actions:\n  - {when: "attainment.m0 < 0.6", flag: coaching_plan}\n')
     return out.getvalue()
 
 
@@ -82,8 +82,10 @@ def main() -> None:
     t_ruamel, _ = best_of(lambda: yaml.load(text), repeat=7)
     report("baseline: ruamel.yaml safe load, pure Python, no checks", t_ruamel)
     verdict = "meets" if t_load < 0.1 else "MISSES"
-    print(f"load time {t_load * 1000:.1f} ms {verdict} the 100 ms target; "
-          f"{t_load / t_ruamel:.2f}x plain ruamel's time")
+    print(
+        f"load time {t_load * 1000:.1f} ms {verdict} the 100 ms target; "
+        f"{t_load / t_ruamel:.2f}x plain ruamel's time"
+    )
 
 
 if __name__ == "__main__":

@@ -4,17 +4,43 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfkit._yaml import LoadedYaml, SourceMap, YamlValue, load_yaml, load_yaml_file, render_path
+import perfkit._yaml
+from perfkit._yaml import (
+    LoadedYaml,
+    SourceMap,
+    YamlValue,
+    _use_c_parser,
+    load_yaml,
+    load_yaml_file,
+    render_path,
+)
+from perfkit._yaml_events import c_parser_enabled, c_parser_installed
 from perfkit.errors import Diagnostic, PolicyError
 
 DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "dsl" / "yaml.md"
+
+
+@pytest.fixture(autouse=True, scope="module", params=["c", "pure"])
+def parser(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run every test here with ruamel's C parser (ruamel.yaml.clib) and with the pure one.
+
+    The C parser is used where it reads a document as the pure parser does, and
+    anything else is read again by the pure parser, so every result, location
+    and diagnostic must be the same with either.
+    """
+    if request.param == "c" and not c_parser_installed():
+        pytest.skip("ruamel.yaml.clib is not installed")
+    before = _use_c_parser(enabled=request.param == "c")
+    yield str(request.param)
+    _use_c_parser(enabled=before)
 
 
 def diagnostics(text: str, **kwargs: object) -> list[Diagnostic]:
@@ -777,6 +803,190 @@ def test_random_text_raises_only_policy_errors(text: str) -> None:
         for diagnostic in error.diagnostics:
             assert diagnostic.code.startswith("yaml.")
             assert diagnostic.location.line is not None
+
+
+# Parsers ------------------------------------------------------------------------------
+
+Outcome = tuple[object, ...]
+
+
+def outcome(text: str) -> Outcome:
+    """Everything a load shows: the data (types included) and every location, or the errors."""
+    try:
+        loaded = load_yaml(text, max_nodes=1000)
+    except PolicyError as error:
+        return tuple(
+            (d.code, d.message, d.location.line, d.location.column, d.location.path)
+            for d in error.diagnostics
+        )
+    found: list[object] = [repr(loaded.data)]
+    for path, _ in paths(loaded.data):
+        value, key = loaded.source_map.locate(path), loaded.source_map.locate_key(path)
+        text_at = loaded.source_map.locate_text(path)
+        found.append((path, value.line, value.column, key.line, key.column, text_at.column))
+    return tuple(found)
+
+
+def outcome_with(text: str, *, c_parser: bool) -> Outcome:
+    """:func:`outcome` with the C parser tried first, or with the pure parser only."""
+    before = _use_c_parser(enabled=c_parser)
+    try:
+        return outcome(text)
+    finally:
+        _use_c_parser(enabled=before)
+
+
+def assert_parsers_agree(text: str) -> None:
+    assert outcome_with(text, c_parser=True) == outcome_with(text, c_parser=False), text
+
+
+# Documents the C parser reads itself (each is checked against the pure parser).
+C_PARSER_DOCUMENTS = [
+    POLICY,
+    POLICY.replace("\n", "\r\n"),
+    POLICY.rstrip("\n"),
+    "销售额: 1000\n团队:\n  东区: 5%\n名称: 华东大区\n",
+    "a:\nb: 1\n",  # empty values: ruamel puts them at the next token, libyaml after the ':'
+    "a:  # comment\n\n  # more\nb:\n  c:\nd:",
+    "a:\n- x\n-\n- y:\n",
+    "a: {x: , y: 1, z}\nb: [x: , 'y': 2]\n",
+    "---\n",
+    "--- # only a comment\n...\n",
+    "---",
+    "a: 'tab\there'\nb: \"tab\tthere\"  # and a\ttab in a comment\n# \t\n",
+    "a: &x [1, 2]\nb: *x\nc: &y-1 {k: v}\nd: [*y-1, *x]\n",
+    "a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: |+2\n   kept\n\n",
+    "%YAML 1.1\n---\na: yes\n",
+    "a: \"esc\\u00e9\\x41\\n\"\nb: 'it''s'\nc: multi\n  line\n  plain\n",
+    "a: 😀\nb:\n😀: x\n",
+    "x: 1\ry: 2\r",
+]
+
+
+def test_c_parser_reads_valid_documents_itself(
+    parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid documents are read by the C parser alone, as the pure parser reads them."""
+    if parser != "c":
+        pytest.skip("about the C parser")
+    expected = [outcome_with(text, c_parser=False) for text in C_PARSER_DOCUMENTS]
+
+    def no_pure_parser(text: str) -> None:
+        raise AssertionError(f"fell back to the pure parser for {text!r}")
+
+    monkeypatch.setattr(perfkit._yaml, "pure_events", no_pure_parser)
+    assert c_parser_enabled()
+    assert [outcome(text) for text in C_PARSER_DOCUMENTS] == expected
+
+
+# Where libyaml (YAML 1.1) and ruamel's pure parser (YAML 1.2) differ: each text is
+# read again by the pure parser, so results and diagnostics are the same.
+PARSERS_DIFFER = [
+    "a: x\ty\n",  # a tab outside quotes and comments: ruamel refuses it
+    "a:\tx\n",
+    "a: 1\t# c\n",
+    "a: |\n  x\ty\n",
+    "a: 'x'\t\n",
+    "&bx:-x",  # ruamel reads the anchor name as 'bx:-x', libyaml as 'bx'
+    "a: *x:y\n",
+    ">+#",  # libyaml allows a comment right after the indicators
+    ">\r\n...",  # a top-level block scalar: ruamel reads '...' as its text
+    "- >-\n     \n\n      y\n",  # ruamel: blank lines more indented than the first
+    '"d": ["d":]\n',  # in a flow sequence ruamel needs a space after ':'
+    "a: [b: ]\nc: {d: }\n",  # empty flow values: placed differently, mapped
+    "a: {? }\n",
+    "a: x\u2028b: y\n",  # line breaks of YAML 1.1 only
+    "a: x\x85b: y\n",
+    "a: 1\n\ufeffb: 2\n",  # a byte-order mark inside the text
+    "%YAML 1.2\n---\na: 1\n",  # libyaml knows %YAML 1.1 only
+    "%YAML 1.3\n---\na: 1\n",
+    "a: [x:y]\n",
+    "? a\n? b\n",
+    "a:\n? b\n",
+    ": x\n",
+    "a: !!str 1\n",  # tags: ruamel keeps the tag as written, for the message
+    "a: 1\na: 2\n",  # any diagnostic comes from the pure parser
+    "a: \ud800\n",  # a lone surrogate
+    "a: 1\n\x00",
+]
+
+
+@pytest.mark.parametrize("text", PARSERS_DIFFER)
+def test_parsers_agree_where_libyaml_reads_otherwise(text: str) -> None:
+    """Texts libyaml reads differently load exactly as the pure parser loads them."""
+    assert_parsers_agree(text)
+
+
+_LINES = st.sampled_from(
+    [
+        "a:",
+        "b: 1",
+        "c: x y",
+        "d: 'q'",
+        'e: "\\u00e9"',
+        "- x",
+        "-",
+        "- ",
+        "- k: v",
+        "f: [1, x: , 'q', {y: }]",
+        "g: {h: , i, 'j': k}",
+        "l: |",
+        "m: >-",
+        "n: |2",
+        "o: 'x\ty'",
+        "# c\t",
+        "p: &a v",
+        "q: *a",
+        "r:  # c",
+        "? s",
+        ": t",
+        "u:v",
+        "w: 销售额",
+        "x: -",
+        "y: x # c",
+        "z: multi",
+        "text",
+        "  ",
+        "",
+        "\t",
+        "---",
+        "...",
+        "k\tv",
+        "aa: [a:b]",
+        "bb: *a:",
+        '"cc":',
+    ]
+)
+_DOCUMENTS = st.builds(
+    lambda lines, indents, newline, end: (
+        newline.join(" " * indent + line for line, indent in zip(lines, indents, strict=False))
+        + end
+    ),
+    st.lists(_LINES, max_size=12),
+    st.lists(st.sampled_from([0, 0, 1, 2, 2, 4, 6]), min_size=12, max_size=12),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["", "\n"]),
+)
+
+
+@settings(max_examples=300)
+@given(_DOCUMENTS | _YAMLISH)
+def test_parsers_agree_on_any_text(parser: str, text: str) -> None:
+    """Whatever the text, the C parser path gives what the pure parser gives, to the column."""
+    if parser != "c":
+        pytest.skip("compares the C parser with the pure one")
+    assert_parsers_agree(text)
+
+
+def test_use_c_parser_switches_and_reports() -> None:
+    """_use_c_parser turns the C parser off and on, returning the setting it replaced."""
+    before = _use_c_parser(enabled=False)
+    try:
+        assert not c_parser_enabled()
+        assert _use_c_parser(enabled=True) is False
+        assert c_parser_enabled() is c_parser_installed()
+    finally:
+        _use_c_parser(enabled=before)
 
 
 # Docs -------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def load_policy(source: str | Path, *, registry: Registry | None = None) -> Poli
     if errors or policy is None:
         raise PolicyError(_sorted(diagnostics))
     policy._diagnostics = tuple(_sorted(diagnostics))
+    policy._locate = sources.locate
     policy._source = loaded.source_map.locate(()).file
     return policy
 

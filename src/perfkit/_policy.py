@@ -18,7 +18,7 @@ from perfkit._goals_model import Goal
 from perfkit._model_types import DateValue, Description
 from perfkit._policy_model import PolicyBody, PolicyTest, PolicyVersion, Rounding
 from perfkit._time import Calendar, Period
-from perfkit.errors import Diagnostic, EvaluationError
+from perfkit.errors import Diagnostic, EvaluationError, Location
 
 if TYPE_CHECKING:
     from perfkit._expr import Expression
@@ -69,6 +69,7 @@ class Policy(PolicyBody):
     _diagnostics: tuple[Diagnostic, ...] = PrivateAttr(default=())
     _source: str | None = PrivateAttr(default=None)
     _locations: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _locate: Any = PrivateAttr(default=None)
     _content_hash: str = PrivateAttr(default="")
 
     @property
@@ -106,9 +107,12 @@ class Policy(PolicyBody):
         except KeyError:
             raise EvaluationError(f"no expression at {path!r} in policy {self.name!r}") from None
 
-    def location(self, path: str) -> Any:
+    def location(self, path: str) -> Location | None:
         """The :class:`~perfkit.errors.Location` of a field path, when known."""
-        return self._locations.get(path)
+        where = self._locations.get(path)
+        if where is None or self._locate is None:
+            return None
+        return self._locate(where)  # type: ignore[no-any-return]
 
     def in_force(self, period: Period | str) -> Policy:
         """Return the policy as in force for ``period`` (its dated versions applied).

@@ -28,6 +28,7 @@ from perfkit._registry import Registry
 from perfkit.errors import Diagnostic, Location, PolicyError, Severity
 
 if TYPE_CHECKING:
+    from perfkit._expr import Expression
     from perfkit._policy import Policy
 
 __all__ = ["attribute_names", "check_policy", "participant_names"]
@@ -64,24 +65,27 @@ class _Checker:
         )
 
     def remember(self, path: tuple[str | int, ...]) -> None:
-        self.policy._locations[_path(path)] = self.locate(path)
+        self.policy._locations[_path(path)] = path
 
-    def compile(self, text: str | None, names: Iterable[str], path: tuple[str | int, ...]) -> None:
+    def compile(
+        self, text: str | None, names: Iterable[str], path: tuple[str | int, ...]
+    ) -> Expression | None:
         if text is None:
-            return
+            return None
         self.remember(path)
         try:
             expression = compile_expression(
                 text,
-                names=frozenset(names),
+                names=names if isinstance(names, frozenset) else frozenset(names),
                 functions=self.registry,
                 location=self.locate_text(path),
             )
         except PolicyError as exc:
             self.out.extend(exc.diagnostics)
-            return
+            return None
         self.out.extend(expression.diagnostics)
         self.policy._expressions[_path(path)] = expression
+        return expression
 
 
 def check_policy(
@@ -278,8 +282,13 @@ def _check_rules(
     scope = set(names) | set(rate_tables or {})
     if scorecard is not None:
         scope |= _check_scorecard(c, scorecard, scope, (*prefix, "scorecard"))
+    rules = list(incentives or [])
+    ids = [rule.id for rule in rules]
+    # One scope for every rule (one name table to build); a rule that reads a
+    # later rule's amount is refused below, since that amount is not yet known.
+    rule_scope = frozenset(scope | set(ids))
     seen_ids: dict[str, int] = {}
-    for index, rule in enumerate(incentives or []):
+    for index, rule in enumerate(rules):
         path = (*prefix, "incentives", index)
         if rule.id in seen_ids:
             c.error(
@@ -295,25 +304,37 @@ def _check_rules(
             )
         seen_ids.setdefault(rule.id, index)
         c.remember(path)
-        for field in ("when", "cap", "floor"):
-            c.compile(getattr(rule, field), scope, (*path, field))
+        later = set(ids[index:])
+        fields: list[tuple[str | None, tuple[str | int, ...]]] = [
+            (getattr(rule, field), (*path, field)) for field in ("when", "cap", "floor")
+        ]
         if isinstance(rule, FormulaRule):
-            c.compile(rule.amount, scope, (*path, "amount"))
+            fields.append((rule.amount, (*path, "amount")))
         elif isinstance(rule, RateRule):
-            c.compile(rule.rate.on, scope, (*path, "rate", "on"))
+            fields.append((rule.rate.on, (*path, "rate", "on")))
             if isinstance(rule.rate.rate, str):
-                c.compile(rule.rate.rate, scope, (*path, "rate", "rate"))
-            c.compile(rule.rate.threshold, scope, (*path, "rate", "threshold"))
+                fields.append((rule.rate.rate, (*path, "rate", "rate")))
+            fields.append((rule.rate.threshold, (*path, "rate", "threshold")))
         elif isinstance(rule, TieredRule):
-            c.compile(rule.tiered.on, scope, (*path, "tiered", "on"))
-            c.compile(rule.tiered.base, scope, (*path, "tiered", "base"))
+            fields.append((rule.tiered.on, (*path, "tiered", "on")))
+            fields.append((rule.tiered.base, (*path, "tiered", "base")))
         elif c.registry.rule_kinds().get(rule.kind) is None:
             c.error(
                 "policy.unknown-rule-kind",
                 _unknown("rule kind", rule.kind, c.registry.rule_kinds()),
                 (*path, "kind"),
             )
-        scope = scope | {rule.id}
+        for text, where in fields:
+            expression = c.compile(text, rule_scope, where)
+            early = sorted(expression.names & later) if expression is not None else []
+            if early:
+                c.error(
+                    "policy.rule-order",
+                    f"incentive {rule.id!r} reads {', '.join(map(repr, early))}, which is "
+                    "computed at or after it: incentives run in order, so move it earlier",
+                    where,
+                )
+    scope = set(rule_scope)
     final = scope | {"payout"}
     for index, action in enumerate(actions or []):
         c.compile(action.when, final, (*prefix, "actions", index, "when"))

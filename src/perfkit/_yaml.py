@@ -1,8 +1,10 @@
 """YAML for policies: one meaning per document, every mistake located.
 
-ruamel.yaml scans and parses the text; perfkit composes the node graph from the
-parser's events and converts every scalar itself, so a policy reads the same
-whatever YAML version a directive names and whatever a YAML library would guess:
+ruamel.yaml scans and parses the text (with its C parser, ``ruamel.yaml.clib``,
+wherever that reads exactly as its pure-Python parser does: see
+:mod:`perfkit._yaml_events`); perfkit composes the node graph from the parser's
+events and converts every scalar itself, so a policy reads the same whatever
+YAML version a directive names and whatever a YAML library would guess:
 
 * YAML 1.2 core forms only, and narrower: ``yes``/``on`` stay strings, ``012``
   stays a string (neither 12 nor octal 10), numbers become exact ``Decimal``
@@ -44,7 +46,6 @@ from perfkit._yaml_events import (
     c_events,
     c_parser_may_read,
     pure_events,
-    tabs_are_safe,
     use_c_parser,
 )
 from perfkit.errors import Diagnostic, InvalidValueError, Location, PolicyError
@@ -71,6 +72,7 @@ MAX_DEPTH = 200
 """Deepest nesting accepted, counted through aliases; deeper documents are ``yaml.too-large``."""
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_SPECIAL_STARTS = frozenset(["", *"~nNtTfF+-.0123456789"])  # how nulls, bools and numbers start
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _MANTISSA = r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)"
@@ -113,17 +115,14 @@ class _Node:
         self.line, self.column = mark.line + 1, mark.column + 1
         self.size = self.height = 1
 
-    def add(self, child: _Node) -> None:
-        self.size += child.size
-        self.height = max(self.height, child.height + 1)
-
 
 class _Scalar(_Node):
     __slots__ = ("plain", "style", "text", "value")
     value: YamlValue
 
     def __init__(self, mark: Any, text: str, *, plain: bool, style: str = "") -> None:
-        super().__init__(mark)
+        self.line, self.column = mark.line + 1, mark.column + 1  # _Node's, without the call
+        self.size = self.height = 1
         self.text, self.plain, self.value = text, plain, None
         self.style = style
 
@@ -265,9 +264,6 @@ class _Composer:
         self._open: set[int] = set()  # collections still being composed
         self._count = 0
         self.diagnostics: list[Diagnostic] = []
-        tabs = marks is not None and "\t" in marks.text
-        self._quoted: list[tuple[int, int]] | None = [] if tabs else None
-        self._blocks: list[tuple[int, int]] = []
 
     def document(self) -> _Node | None:
         get = self._next
@@ -295,9 +291,8 @@ class _Composer:
                 event.start_mark,
                 (),
             )
-        if self._quoted is not None and self._marks is not None:
-            if not tabs_are_safe(self._marks.text, self._quoted, self._blocks):
-                raise Fallback
+        if self._marks is not None:
+            self._marks.finish()
         return root
 
     def _error(self, code: str, message: str, where: Any, path: tuple[PathElement, ...]) -> None:
@@ -311,69 +306,77 @@ class _Composer:
         cls = event.__class__
         if cls is AliasEvent:
             return self._alias(event, path, depth, key=key)
-        mark = event.start_mark
-        if event.ctag is not None:
-            if self._marks is not None:
-                raise Fallback  # the C parser does not keep the tag as written
-            self._error("yaml.tag", _tag_message(event.ctag), mark, path)
-        marks = self._marks
-        if marks is not None and event.anchor is not None:
-            marks.check_anchor(event, "&")
+        anchor, mark = event.anchor, event.start_mark
+        if event.ctag is not None or anchor is not None:
+            self._properties(event, path)
         node: _Node
         if cls is ScalarEvent:
             style = event.style
             node = _Scalar(mark, event.value, plain=not style, style=style or "")
             if not key:
                 self._convert(node, path)
-            if marks is not None:
-                if style in ("|", ">"):
-                    marks.check_block_scalar(event)
-                if self._quoted is not None:
-                    self._record_span(event)
+            if style and self._marks is not None:
+                self._marks.scalar(event)
         elif depth > MAX_DEPTH:
             raise _TooDeepError(mark)
         else:
             node = _Map(mark) if cls is MappingStartEvent else _Seq(mark)
-            self._open.add(id(node))
         self._count += 1  # counted in document order, before its children
         if self._count == self._max_nodes + 1:
             self._over_budget(node, path)
-        if event.anchor is not None:
-            self._anchors[event.anchor] = node
+        if anchor is not None:
+            self._anchors[anchor] = node
         if cls is ScalarEvent:
             return node
-        get = self._next
+        self._open.add(id(node))
+        get, size, height = self._next, 1, 1
         if isinstance(node, _Map):
             flow = _BLOCK
             if event.flow_style:  # braces, or a single pair in a flow sequence: [a: 1]
+                marks = self._marks
                 flow = _PAIR if marks is not None and marks.text[mark.index] != "{" else _FLOW
             while (event := get()).__class__ is not MappingEndEvent:
-                self._entry(node, event, path, depth + 1, flow)
+                key_node, value = self._entry(node, event, path, depth + 1, flow)
+                size += key_node.size + value.size
+                height = max(height, key_node.height + 1, value.height + 1)
         else:
             assert isinstance(node, _Seq)
             items = node.items
             while (event := get()).__class__ is not SequenceEndEvent:
                 items.append(item := self._node(event, (*path, len(items)), depth + 1, key=False))
-                node.add(item)
+                size += item.size
+                if item.height >= height:
+                    height = item.height + 1
+        node.size, node.height = size, height
         self._open.discard(id(node))
         return node
 
+    def _properties(self, event: Any, path: tuple[PathElement, ...]) -> None:
+        """Check a node's tag (refused) and anchor."""
+        if event.ctag is not None:
+            if self._marks is not None:
+                raise Fallback  # the C parser does not keep the tag as written
+            self._error("yaml.tag", _tag_message(event.ctag), event.start_mark, path)
+        if event.anchor is not None and self._marks is not None:
+            self._marks.anchor(event, "&")
+
     def _entry(
         self, node: _Map, event: Any, path: tuple[PathElement, ...], depth: int, flow: int
-    ) -> None:
+    ) -> tuple[_Node, _Node]:
         key = self._node(event, path, depth, key=True)
-        name = self._key_name(key, path)
+        if isinstance(key, _Scalar) and not (key.plain and key.text == "<<"):
+            name: str | None = key.text
+        else:
+            name = self._key_name(key, path)
         value_event = self._next()
         if self._marks is not None:
             if flow == _PAIR:
-                self._marks.check_pair_colon(event)
+                self._marks.pair_colon(event)
             if _is_empty(value_event):
                 self._move_empty_value(value_event, event, key, flow=flow != _BLOCK)
         value = self._node(value_event, path if name is None else (*path, name), depth, key=False)
-        node.add(key)
-        node.add(value)
         if name is None:
-            return
+            return key, value
         if name in node.entries:
             self._error(
                 "yaml.duplicate-key",
@@ -385,6 +388,7 @@ class _Composer:
             )
         else:
             node.entries[name] = (key, value)
+        return key, value
 
     def _move_empty_value(self, event: Any, key_event: Any, key: _Node, *, flow: bool) -> None:
         """Put the C parser's empty value where the pure parser puts it."""
@@ -396,20 +400,10 @@ class _Composer:
         else:
             raise Fallback  # an empty or aliased key in a flow mapping: rare, let ruamel read it
 
-    def _record_span(self, event: Any) -> None:
-        """Note where a quoted or block scalar is written, to tell which tabs are safe."""
-        assert self._quoted is not None
-        start, end, style = event.start_mark.index, event.end_mark.index, event.style
-        if style in ("'", '"'):
-            if self._marks is not None and self._marks.text[start] == style:
-                self._quoted.append((start, end))
-        elif style:
-            self._blocks.append((start, end))
-
     def _alias(self, event: Any, path: tuple[PathElement, ...], depth: int, *, key: bool) -> _Node:
         mark, name = event.start_mark, event.anchor
         if self._marks is not None:
-            self._marks.check_anchor(event, "*")
+            self._marks.anchor(event, "*")
         target = self._anchors.get(name)
         if target is None:
             message = f"alias *{name} refers to no anchor &{name} above it; define it first"
@@ -487,6 +481,8 @@ def _is_empty(event: Any) -> bool:
 
 def _scalar_value(text: str) -> YamlValue:
     """Convert a plain scalar by perfkit's rules (a narrow YAML 1.2 core schema)."""
+    if text[:1] not in _SPECIAL_STARTS:  # most text: not a null, a boolean or a number
+        return text
     if text in _NULLS:
         return None
     if text in _BOOLS:
@@ -606,11 +602,13 @@ def load_yaml(text: str, *, filename: str | None = None, max_nodes: int = 100_00
     return LoadedYaml(_build(root), SourceMap(root, filename))
 
 
-def _use_c_parser(enabled: bool) -> bool:  # noqa: FBT001 - a switch for tests and benchmarks
+def _use_c_parser(enabled: bool) -> bool:
     """Parse with ruamel's C parser when installed (``True``, the default) or never (``False``).
 
+    For tests and benchmarks: results are the same either way, only slower without.
+
     Returns:
-        Whether the C parser was in use before the call.
+        The setting before the call, to restore it with.
     """
     return use_c_parser(enabled)
 
