@@ -452,3 +452,70 @@ def test_worked_example_policy_text_is_unchanged_by_dedent() -> None:
     """Sanity: the inline policies above load (they double as documentation)."""
     for text in (TIE_POLICY, MEAN_POLICY, SPLIT_POLICY, WINDOW_POLICY):
         assert pk.load_policy(textwrap.dedent(text)).name
+
+
+def test_results_say_which_gate_or_cap_bit(worked: pk.Result) -> None:
+    """Notes name the cap that bit, the unmet condition and the tier reached."""
+    capped = worked.participant("rep-2").notes
+    assert capped["commission"].startswith("capped at 300.00 (cap: 3 * target_bonus)")
+    assert capped["penalty"].startswith("not paid: 'when: attainment.revenue < 0.6'")
+    assert capped["score.csat"] == "csat is missing: scored the floor"
+    full = worked.participant("rep-1").notes
+    assert full["commission"] == "marginal; top tier reached: from 0.50"
+    assert json.loads(worked.to_json())["participants"][1]["notes"] == dict(capped)
+    line = worked.explain("rep-2", "commission").find("line commission")
+    assert line is not None
+    assert line.note is not None
+    assert "capped at 300.00" in line.note
+
+
+def test_records_credited_to_people_not_evaluated_are_reported() -> None:
+    """Deals owned by someone outside the participants table are an INFO diagnostic."""
+    policy = pk.load_policy(EXAMPLES / "worked-example.yaml")
+    data = worked_example_data()
+    rows = {name: list(data.rows(name)) for name in data.table_names()}
+    rows["deals"].append(
+        {
+            "id": "d9",
+            "owner": "mgr-1",
+            "amount": "5.00",
+            "closed_on": "2026-05-05",
+            "qualifying": False,
+        }
+    )
+    result = pk.evaluate(policy, pk.Dataset.from_records(rows), "2026-Q2")
+    (note,) = [d for d in result.diagnostics if "revenue" in d.message]
+    assert note.code == "data.unevaluated-credit"
+    assert "'mgr-1'" not in note.message
+    assert "mgr-1" in note.message
+    assert "mgr-1" not in result.payouts
+
+
+def test_plugin_rule_kinds_slot_into_the_engine() -> None:
+    """A rule kind registered as a callable pays through the engine, errors name the rule."""
+    registry = pk.Registry.default().copy()
+
+    def team_share(params: dict[str, object], values: Any) -> Decimal:
+        return Decimal(str(params["share"])) * values["revenue"]
+
+    registry.register_rule_kind("share_of_revenue", team_share)
+    text = WINDOW_POLICY.replace(
+        """  - id: improvement
+    when: "revenue >= previous.revenue * 1.2 and revenue > last_year.revenue"
+    amount: "2000"
+""",
+        """  - {id: share, kind: share_of_revenue, params: {share: "0.5"}}
+  - {id: broken, kind: share_of_revenue, params: {}}
+""",
+    )
+    policy = pk.load_policy(text, registry=registry)
+    data = pk.Dataset.from_records(
+        {"deals": [{"id": "1", "owner": "r", "amount": "10", "closed_on": "2026-04-01"}]}
+    )
+    with pytest.raises(pk.EvaluationError, match=r"incentive 'broken'.*KeyError"):
+        pk.evaluate(policy, data, "2026-04")
+    policy = pk.load_policy(
+        text.replace("  - {id: broken, kind: share_of_revenue, params: {}}\n", ""),
+        registry=registry,
+    )
+    assert pk.evaluate(policy, data, "2026-04").payouts == {"r": Decimal("5.00")}

@@ -27,7 +27,14 @@ from perfkit._policy_check import attribute_names
 from perfkit._result import Alert, Line, ParticipantResult, Result, render_value
 from perfkit._time import Period, to_date
 from perfkit._version import __version__
-from perfkit.errors import DataError, Diagnostic, EvaluationError, InvalidValueError, PerfkitError
+from perfkit.errors import (
+    DataError,
+    Diagnostic,
+    EvaluationError,
+    InvalidValueError,
+    PerfkitError,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from perfkit._dataset import Dataset, TypedData
@@ -291,6 +298,7 @@ class _Evaluation:
             participants=tuple(results),
             alerts=tuple(alerts),
             fingerprint=self._fingerprint(),
+            diagnostics=tuple(self._credit_notes()),
             _explainer=self._explainer(),
         )
 
@@ -342,6 +350,29 @@ class _Evaluation:
             else:
                 given[key] = to_fraction(to_date) / (to_fraction(target) * elapsed)
 
+    def _credit_notes(self) -> list[Diagnostic]:
+        """Records credited to people who are not evaluated: said, never silently dropped."""
+        evaluated = set(self.participants)
+        notes = []
+        for (space, name), (_, rows) in sorted(self.credited.items()):
+            if space:
+                continue
+            others: dict[str, int] = {}
+            for _, who, _, _ in rows:
+                if who not in evaluated:
+                    others[who] = others.get(who, 0) + 1
+            if others:
+                names = ", ".join(sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
+                notes.append(
+                    Diagnostic(
+                        "data.unevaluated-credit",
+                        f"metric {name!r}: {sum(others.values())} record(s) credit "
+                        f"{len(others)} people who are not evaluated ({names})",
+                        severity=Severity.INFO,
+                    )
+                )
+        return notes
+
     def _participant_result(self, who: str, outcome: Outcome) -> ParticipantResult:
         values = outcome.values
         policy = self.policy
@@ -361,6 +392,7 @@ class _Evaluation:
             payout=outcome.payout,
             flags=outcome.flags,
             variables={name: values.get(name) for name in policy.variables},
+            notes=dict(outcome.notes),
         )
 
     def _alerts(self, who: str, outcome: Outcome) -> list[Alert]:

@@ -112,6 +112,7 @@ def load_policy(source: str | Path, *, registry: Registry | None = None) -> Poli
         raise PolicyError(_sorted(diagnostics))
     policy._diagnostics = tuple(_sorted(diagnostics))
     policy._locate = sources.locate
+    policy._registry = registry or default_registry()
     policy._source = loaded.source_map.locate(()).file
     return policy
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from perfkit._numbers import parse_decimal, quantize, to_fraction
@@ -25,7 +26,7 @@ from perfkit._policy_model import (
     TieredRule,
     TieredSpec,
 )
-from perfkit.errors import EvaluationError, InvalidValueError
+from perfkit.errors import EvaluationError, InvalidValueError, PerfkitError
 
 if TYPE_CHECKING:
     from perfkit._policy import Policy
@@ -45,7 +46,7 @@ class Outcome:
     lines: Mapping[str, Decimal]
     flags: tuple[str, ...]
     payout: Decimal
-    notes: tuple[str, ...] = field(default=())
+    notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _exact(value: Any, what: str) -> Fraction:
@@ -126,6 +127,7 @@ class _Run:
             name: _table_value(t) for name, t in policy.rate_tables.items()
         }
         self.values.update(given)
+        self.notes: dict[str, str] = {}
 
     def expr(self, path: str) -> Any:
         return self.policy.expression(path).evaluate(self.values)
@@ -170,7 +172,7 @@ def evaluate_participant(policy: Policy, given: Mapping[str, Any]) -> Outcome:
         for index, action in enumerate(policy.actions)
         if run.expr(f"actions[{index}].when") is True
     )
-    return Outcome(values, components, score, lines, flags, payout)
+    return Outcome(values, components, score, lines, flags, payout, dict(run.notes))
 
 
 def _attainment(policy: Policy, values: dict[str, Any]) -> None:
@@ -211,13 +213,18 @@ def _scorecard(run: _Run, card: Scorecard, components: dict[str, Exact]) -> Frac
             score = to_fraction(component.floor)
         else:
             score = curve_score(component, _exact(raw, key))
+        note_key = f"score.{component.name}"
+        if raw is None:
+            run.notes[note_key] = f"{key} is missing: scored the floor"
         if (
             component.gate is not None
             and run.expr(f"scorecard.components[{index}].gate") is not True
         ):
             score = Fraction(0)
-        if component.cap is not None:
-            score = min(score, to_fraction(component.cap))
+            run.notes[note_key] = f"gate '{component.gate}' does not hold: 0"
+        if component.cap is not None and score > to_fraction(component.cap):
+            run.notes[note_key] = f"capped at {component.cap}"
+            score = to_fraction(component.cap)
         components[component.name] = scores[component.name] = score
         values[f"score.{component.name}"] = score
         weights[component.name] = to_fraction(component.weight)
@@ -230,14 +237,17 @@ def _scorecard(run: _Run, card: Scorecard, components: dict[str, Exact]) -> Frac
     values["score"] = total
     if card.gate is not None and run.expr("scorecard.gate") is not True:
         total = Fraction(0)
-    if card.cap is not None:
-        total = min(total, to_fraction(card.cap))
+        run.notes["score"] = f"gate '{card.gate}' does not hold: 0"
+    if card.cap is not None and total > to_fraction(card.cap):
+        run.notes["score"] = f"capped at {card.cap}"
+        total = to_fraction(card.cap)
     values["score"] = total
     return total
 
 
 def _rule_amount(run: _Run, rule: FormulaRule | RateRule | TieredRule | Any, path: str) -> Fraction:
     if rule.when is not None and run.expr(f"{path}.when") is not True:
+        run.notes[rule.id] = f"not paid: 'when: {rule.when}' does not hold"
         return Fraction(0)
     if isinstance(rule, FormulaRule):
         amount = run.number(f"{path}.amount")
@@ -249,18 +259,49 @@ def _rule_amount(run: _Run, rule: FormulaRule | RateRule | TieredRule | Any, pat
             else to_fraction(rule.rate.rate)
         )
         below = rule.rate.threshold is not None and on < run.number(f"{path}.rate.threshold")
+        if below:
+            run.notes[rule.id] = f"not paid: {rule.rate.on} is below the threshold"
         amount = Fraction(0) if below else on * rate
     elif isinstance(rule, TieredRule):
         on = run.number(f"{path}.tiered.on")
         base = run.number(f"{path}.tiered.base") if rule.tiered.base is not None else Fraction(1)
         amount = tiered_amount(rule.tiered, on, base)
+        reached = [t for t in rule.tiered.tiers if on >= to_fraction(t.from_)]
+        if reached:
+            run.notes[rule.id] = f"{rule.tiered.mode}; top tier reached: from {reached[-1].from_}"
     else:
-        raise EvaluationError(
-            f"incentive {rule.id!r} is of plugin kind {rule.kind!r}, which the evaluation "
-            "engine runs; policy tests cannot run it yet"
-        )
+        amount = _plugin_amount(run, rule)
     if rule.cap is not None:
-        amount = min(amount, run.number(f"{path}.cap"))
+        cap = run.number(f"{path}.cap")
+        if amount > cap:
+            run.notes[rule.id] = f"capped at {_short(cap)} (cap: {rule.cap}) from {_short(amount)}"
+            amount = cap
     if rule.floor is not None:
-        amount = max(amount, run.number(f"{path}.floor"))
+        floor = run.number(f"{path}.floor")
+        if amount < floor:
+            run.notes[rule.id] = f"raised to the floor {_short(floor)} from {_short(amount)}"
+            amount = floor
     return amount
+
+
+def _short(value: Fraction) -> str:
+    return str(quantize(value, Decimal("0.01"), "half_up"))
+
+
+def _plugin_amount(run: _Run, rule: Any) -> Fraction:
+    registry = run.policy._registry
+    kind = registry.rule_kinds().get(rule.kind) if registry is not None else None
+    if not callable(kind):
+        raise EvaluationError(
+            f"incentive {rule.id!r}: rule kind {rule.kind!r} is not registered as a callable "
+            "(params, values) -> amount in the policy's registry"
+        )
+    try:
+        value = kind(dict(rule.params), MappingProxyType(run.values))
+    except PerfkitError:
+        raise
+    except Exception as exc:  # a plugin's failure becomes ours, naming the rule
+        raise EvaluationError(
+            f"incentive {rule.id!r}: rule kind {rule.kind!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    return _exact(value, f"incentive {rule.id!r} (kind {rule.kind!r})")

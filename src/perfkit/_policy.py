@@ -70,6 +70,7 @@ class Policy(PolicyBody):
     _source: str | None = PrivateAttr(default=None)
     _locations: dict[str, Any] = PrivateAttr(default_factory=dict)
     _locate: Any = PrivateAttr(default=None)
+    _registry: Any = PrivateAttr(default=None)
     _content_hash: str = PrivateAttr(default="")
 
     @property

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from perfkit._numbers import quantize
-from perfkit.errors import EvaluationError
+from perfkit.errors import Diagnostic, EvaluationError
 
 if TYPE_CHECKING:
     from perfkit._trace import Trace
@@ -113,6 +113,7 @@ class ParticipantResult:
     payout: Decimal
     flags: tuple[str, ...]
     variables: Mapping[str, Any] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The participant's details as JSON-ready data."""
@@ -128,6 +129,7 @@ class ParticipantResult:
             "lines": [line.to_dict() for line in self.lines],
             "payout": str(self.payout),
             "flags": list(self.flags),
+            "notes": dict(self.notes),
         }
 
 
@@ -141,6 +143,7 @@ class Result:
         participants: per participant results, sorted by id.
         alerts: alerts raised, in participant then rule order.
         fingerprint: what produced the result (policy hash, data hash, version, options).
+        diagnostics: notes about the data, e.g. records credited to people not evaluated.
     """
 
     policy: str
@@ -149,6 +152,7 @@ class Result:
     participants: tuple[ParticipantResult, ...]
     alerts: tuple[Alert, ...]
     fingerprint: Mapping[str, str]
+    diagnostics: tuple[Diagnostic, ...] = ()
     _explainer: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -197,6 +201,10 @@ class Result:
             "actions": [{"participant": p, "flag": f} for p, f in self.actions],
             "alerts": [a.to_dict() for a in self.alerts],
             "participants": [p.to_dict() for p in self.participants],
+            "diagnostics": [
+                {"code": d.code, "severity": d.severity.value, "message": d.message}
+                for d in self.diagnostics
+            ],
             "fingerprint": dict(self.fingerprint),
         }
 

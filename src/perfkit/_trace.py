@@ -165,11 +165,15 @@ def _scorecard(run: _Evaluation, participant: str, values: dict[str, Any]) -> Tr
     children = []
     for index, component in enumerate(card.components):
         key = f"attainment.{component.metric}" if component.on == "attainment" else component.metric
+        note = f"weight {component.weight}, curve on {key}"
+        extra = run.outcomes[participant].notes.get(f"score.{component.name}")
+        if extra:
+            note += f"; {extra}"
         children.append(
             Trace(
                 f"score.{component.name}",
                 values.get(f"score.{component.name}"),
-                f"weight {component.weight}, curve on {key}",
+                note,
                 _where(run, f"scorecard.components[{index}]"),
                 (_input(run, participant, key, values),),
             )
@@ -203,11 +207,14 @@ def build_trace(run: _Evaluation, participant: str, component: str | None) -> Tr
             expression = run.policy._expressions.get(f"{path}.{suffix}")
             if expression is not None:
                 names |= expression.names
+        note = _describe(rule, values)
+        if rule.id in outcome.notes:
+            note += f"; {outcome.notes[rule.id]}"
         lines.append(
             Trace(
                 f"line {rule.id}",
                 outcome.lines[rule.id],
-                _describe(rule, values),
+                note,
                 _where(run, path),
                 tuple(_input(run, participant, name, values) for name in sorted(names)),
             )
