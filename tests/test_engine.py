@@ -496,7 +496,7 @@ def test_plugin_rule_kinds_slot_into_the_engine() -> None:
     registry = pk.Registry.default().copy()
 
     def team_share(params: dict[str, object], values: Any) -> Decimal:
-        return Decimal(str(params["share"])) * values["revenue"]
+        return Decimal(str(params["share"])) * Decimal(values["revenue"])
 
     registry.register_rule_kind("share_of_revenue", team_share)
     text = WINDOW_POLICY.replace(
