@@ -14,6 +14,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from perfkit._goals_model import Decomposition, Goal, HistoryBasis, OrgSplit, TimeSplit
 from perfkit._policy import Policy
 from perfkit._policy_model import (
     Action,
@@ -64,6 +65,11 @@ _SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("alerts[]", Alert, "Messages raised on participants."),
     ("versions[]", PolicyVersion, "Dated versions of sections."),
     ("tests[]", PolicyTest, "Examples run by `perfkit test`."),
+    ("goals[]", Goal, "A goal, its levels and how it decomposes (`perfkit plan`)."),
+    ("goals[].decompose", Decomposition, "How a goal splits over the org and over time."),
+    ("goals[].decompose.org[]", OrgSplit, "One step down the org tree."),
+    ("goals[].decompose.time[]", TimeSplit, "One step over time, coarse to fine."),
+    ("history / seasonality", HistoryBasis, "Which past actuals weight a split."),
 ]
 
 
