@@ -519,3 +519,90 @@ def test_plugin_rule_kinds_slot_into_the_engine() -> None:
         registry=registry,
     )
     assert pk.evaluate(policy, data, "2026-04").payouts == {"r": Decimal("5.00")}
+
+
+def test_fixes_participants_from_the_credit_column_and_targets_from_rate_tables() -> None:
+    """Without a participants table, the credit column names participants; target
+    formulas may read rate tables."""
+    policy = pk.load_policy(
+        """\
+perfkit: 1
+name: Sellers
+currency: CNY
+attributes: {region: string}
+tables:
+  deals: {columns: {id: string, seller: string, amount: decimal}}
+metrics:
+  revenue: {table: deals, sum: amount, credit: {owner: seller}}
+rate_tables:
+  quota: {values: {east: 1000}, default: 500}
+targets:
+  revenue: {value: "lookup(quota, 'east')"}
+incentives:
+  - {id: bonus, when: "attainment.revenue >= 1", amount: "100"}
+"""
+    )
+    data = pk.Dataset.from_records({"deals": [{"id": "1", "seller": "s1", "amount": "1000"}]})
+    result = pk.evaluate(policy, data, "2026-Q2")
+    assert result.payouts == {"s1": D("100.00")}
+
+
+def test_payout_is_exactly_the_sum_of_its_lines() -> None:
+    """A line rounded to cents is not rounded again by a coarser policy quantum."""
+    policy = pk.load_policy(
+        """\
+perfkit: 1
+name: Coarse
+currency: CNY
+rounding: {quantum: 1}
+tables:
+  deals: {columns: {id: string, owner: string, amount: decimal}}
+metrics:
+  revenue: {table: deals, sum: amount}
+incentives:
+  - {id: fine, amount: "revenue * 5%", rounding: {quantum: "0.01"}}
+"""
+    )
+    data = pk.Dataset.from_records({"deals": [{"id": "1", "owner": "r", "amount": "210"}]})
+    rep = pk.evaluate(policy, data, "2026-Q2").participant("r")
+    assert rep.lines[0].amount == D("10.50")
+    assert rep.payout == D("10.50")
+
+
+def test_tiny_ratios_never_print_in_scientific_notation() -> None:
+    """JSON shows 0.0000001, not 1E-7."""
+    from perfkit._result import render_value
+
+    assert render_value(Fraction(1, 10**7)) == "0.0000001"
+    assert render_value(D("1E+3")) == "1000"
+
+
+def test_roll_up_credits_a_manager_once_per_record() -> None:
+    """A deal split between two reps of one manager (plus an overlay) counts once for them."""
+    result = pk.evaluate(pk.load_policy(SPLIT_POLICY), split_data(), "2026-Q2")
+    assert result.participant("boss").metrics["revenue"] == D("800.0")
+    text = SPLIT_POLICY.replace(
+        "people: {columns: {id: string, manager: string}}",
+        "people: {columns: {id: string, manager: string}}",
+    )
+    splits = [
+        {"record": "d1", "participant": "ann", "share": "0.6", "overlay": False},
+        {"record": "d1", "participant": "bob", "share": "0.4", "overlay": False},
+        {"record": "d2", "participant": "bob", "share": "1", "overlay": False},
+    ]
+    people = [
+        {"id": "boss", "manager": None},
+        {"id": "ann", "manager": "boss"},
+        {"id": "bob", "manager": "boss"},
+        {"id": "spec", "manager": "boss"},
+    ]
+    rows = {
+        "people": people,
+        "deals": [
+            {"id": "d1", "amount": "1000.00", "closed_on": "2026-04-01"},
+            {"id": "d2", "amount": "-200.00", "closed_on": "2026-05-01"},
+        ],
+        "splits": [*splits, {"record": "d1", "participant": "spec", "share": "1", "overlay": True}],
+    }
+    boss = pk.evaluate(pk.load_policy(text), pk.Dataset.from_records(rows), "2026-Q2")
+    assert boss.participant("boss").metrics["revenue"] == D("800.0")

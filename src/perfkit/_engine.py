@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from perfkit._metrics import Crediting, MetricPlan, shift, shift_years, window_of
 from perfkit._numbers import to_fraction
 from perfkit._org import OrgTree
-from perfkit._plan import Outcome, evaluate_participant
+from perfkit._plan import Outcome, evaluate_participant, table_value
 from perfkit._policy_check import attribute_names
 from perfkit._result import Alert, Line, ParticipantResult, Result, render_value
 from perfkit._time import Period, to_date
@@ -128,6 +128,7 @@ class _Evaluation:
             for name, metric in policy.metrics.items()
         }
         self.credited: dict[tuple[str, str], Any] = {}
+        self.rate_tables = {name: table_value(table) for name, table in policy.rate_tables.items()}
         self.outcomes: dict[str, Outcome] = {}
 
     # -- inputs ------------------------------------------------------------------
@@ -151,8 +152,13 @@ class _Evaluation:
         if spec.table not in self.policy.tables:
             owners: set[str] = set()
             for metric in self.policy.metrics.values():
-                column = metric.credit if isinstance(metric.credit, str) else "owner"
-                table = self.data.table(metric.table)
+                credit = metric.credit
+                if credit is None or isinstance(credit, str):
+                    table, column = self.data.table(metric.table), credit or "owner"
+                elif credit.owner is not None:
+                    table, column = self.data.table(metric.table), credit.owner
+                else:
+                    table, column = self.data.table(str(credit.splits)), credit.participant
                 if column in table.columns:
                     owners |= {o for o in table.columns[column] if o is not None}
             self.known = owners
@@ -279,8 +285,8 @@ class _Evaluation:
         for done, who in enumerate(self.participants, start=1):
             if progress is not None and (done % 100 == 0 or done == total):
                 progress(done, total)
-            given = self._given(who, metrics, targets, days, working)
             try:
+                given = self._given(who, metrics, targets, days, working)
                 outcome = evaluate_participant(self.policy, given)
                 alerts += self._alerts(who, outcome)
             except EvaluationError as exc:
@@ -323,10 +329,12 @@ class _Evaluation:
             if source.table is not None:
                 given[f"target.{name}"] = targets[name].get(who)
             else:
-                attrs = {**self.attributes.get(who, {})}
-                given[f"target.{name}"] = self.policy.expression(f"targets.{name}.value").evaluate(
-                    attrs | {t: v for t, v in given.items() if t in self.policy.rate_tables}
-                )
+                inputs = {**self.attributes.get(who, {}), **self.rate_tables}
+                try:
+                    value = self.policy.expression(f"targets.{name}.value").evaluate(inputs)
+                except EvaluationError as exc:
+                    raise EvaluationError(f"targets.{name}.value: {exc}") from None
+                given[f"target.{name}"] = value
         given["period.days"] = days
         given["period.working_days"] = working
         given["period.start"] = self.period.start
@@ -337,18 +345,32 @@ class _Evaluation:
     def _pace(
         self, who: str, metrics: Mapping[str, Mapping[str, Any]], given: dict[str, Any]
     ) -> None:
+        """Pace = actual to date / (target x the share of the period elapsed).
+
+        The elapsed share counts working days of the policy's calendar (calendar
+        days for a period without working days), as targets are spread over time.
+        """
         for name in self.policy.targets:
             key = f"pace.{name}"
             if key not in self.used:
                 continue
             target = given.get(f"target.{name}")
             to_date = metrics.get(f"to_date.{name}", {}).get(who, 0)
-            window = self._to_date()
-            elapsed = Fraction(0) if window is None else Fraction(window.days(), self.period.days())
+            elapsed = self._elapsed()
             if target in (None, 0) or elapsed == 0:
                 given[key] = None
             else:
                 given[key] = to_fraction(to_date) / (to_fraction(target) * elapsed)
+
+    def _elapsed(self) -> Fraction:
+        window = self._to_date()
+        if window is None:
+            return Fraction(0)
+        calendar = self.policy.calendar
+        total = self.period.working_days(calendar)
+        if total == 0:
+            return Fraction(window.days(), self.period.days())
+        return Fraction(window.working_days(calendar), total)
 
     def _credit_notes(self) -> list[Diagnostic]:
         """Records credited to people who are not evaluated: said, never silently dropped."""

@@ -208,8 +208,8 @@ def credited_rows(
         owners = table.columns[crediting.owner]
         out = [(i, owners[i], one, False) for i in keep if owners[i] is not None]
     else:
-        assert crediting.splits is not None
-        assert key_column is not None
+        if crediting.splits is None or key_column is None:
+            raise EvaluationError(f"credit splits need a key column on table {metric.table!r}")
         keys = table.columns[key_column]
         for i in keep:
             for who, share, overlay in crediting.splits.get(keys[i], ()):
@@ -222,14 +222,32 @@ def credited_rows(
 def _roll_up(
     rows: Credited, dates: Sequence[Any] | None, tree: OrgTree, default: datetime.date
 ) -> Credited:
-    """Credit each row also to the participant's managers in force on its date."""
-    result: Credited = []
+    """Credit each row also to the participants' managers in force on its date.
+
+    A manager is credited once per record: with the sum of the (non-overlay)
+    shares of the reports it reaches them through, at most 100%, so a deal split
+    between two reps of one team counts once, in full, for their manager; a
+    record that reaches a manager only through overlay credit counts in full.
+    """
+    result: Credited = list(rows)
+    up: dict[tuple[int, str], list[Decimal]] = {}
+    overlay_only: dict[tuple[int, str], bool] = {}
     for i, who, share, overlay in rows:
-        result.append((i, who, share, overlay))
         on = dates[i] if dates is not None else default
-        if who in tree and tree.contains(who, on):
-            for manager in tree.ancestors(who, on):
-                result.append((i, manager, share, overlay))
+        if who not in tree or not tree.contains(who, on):
+            continue
+        for manager in tree.ancestors(who, on):
+            key = (i, manager)
+            up.setdefault(key, [])
+            if overlay:
+                overlay_only.setdefault(key, True)
+            else:
+                up[key].append(share)
+                overlay_only[key] = False
+    one = Decimal(1)
+    for (i, manager), shares in up.items():
+        share = min(one, sum(shares, Decimal(0))) if shares else one
+        result.append((i, manager, share, overlay_only[(i, manager)]))
     return result
 
 

@@ -31,7 +31,7 @@ from perfkit.errors import EvaluationError, InvalidValueError, PerfkitError
 if TYPE_CHECKING:
     from perfkit._policy import Policy
 
-__all__ = ["Outcome", "curve_score", "evaluate_participant", "tiered_amount"]
+__all__ = ["Outcome", "curve_score", "evaluate_participant", "table_value", "tiered_amount"]
 
 Exact = Decimal | Fraction | int
 
@@ -62,7 +62,8 @@ def _exact(value: Any, what: str) -> Fraction:
     raise EvaluationError(f"{what}: expected a number, got {value!r}")
 
 
-def _table_value(table: RateTable) -> Any:
+def table_value(table: RateTable) -> Any:
+    """A rate table as expressions see it: a mapping, or (lower bound, value) rows."""
     if table.values is not None:
         return dict(table.values)
     assert table.tiers is not None
@@ -124,7 +125,7 @@ class _Run:
     def __init__(self, policy: Policy, given: Mapping[str, Any]):
         self.policy = policy
         self.values: dict[str, Any] = {
-            name: _table_value(t) for name, t in policy.rate_tables.items()
+            name: table_value(t) for name, t in policy.rate_tables.items()
         }
         self.values.update(given)
         self.notes: dict[str, str] = {}
@@ -164,8 +165,7 @@ def evaluate_participant(policy: Policy, given: Mapping[str, Any]) -> Outcome:
         line = quantize(amount, rounding.quantum, rounding.mode)
         lines[rule.id] = line
         values[rule.id] = line
-    payout = sum(lines.values(), Decimal(0))
-    payout = quantize(payout, policy.rounding.quantum, policy.rounding.mode)
+    payout = sum(lines.values(), Decimal(0))  # exactly the sum of the rounded lines
     values["payout"] = payout
     flags = tuple(
         action.flag
@@ -186,7 +186,8 @@ def _attainment(policy: Policy, values: dict[str, Any]) -> None:
         if target == 0:
             if source.when_zero == "error":
                 raise EvaluationError(
-                    f"target.{metric} is zero, so attainment is undefined; set "
+                    f"target.{metric} is {'missing' if target_value is None else 'zero'}, "
+                    "so attainment is undefined; set "
                     f"targets.{metric}.when_zero to 'zero' or 'full' to choose a behaviour"
                 )
             values[key] = Fraction(0) if source.when_zero == "zero" else Fraction(1)

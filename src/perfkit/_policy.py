@@ -158,5 +158,8 @@ class Policy(PolicyBody):
             if path.startswith(prefix):
                 resolved._expressions[path.removeprefix(prefix)] = expression
         resolved._locations = dict(self._locations)
+        for path, where in self._locations.items():
+            if path.startswith(prefix):
+                resolved._locations[path.removeprefix(prefix)] = where
         resolved._content_hash = ""
         return resolved

@@ -16,6 +16,7 @@ from perfkit._expr import compile_expression
 from perfkit._policy_model import (
     Action,
     Alert,
+    Credit,
     FormulaRule,
     PluginRule,
     RateRule,
@@ -157,6 +158,9 @@ def _check_tables(c: _Checker) -> None:
                     f"date column {column!r} is {columns[column]}, not a date",
                     (*path, field),
                 )
+        credit = metric.credit
+        if credit is not None and not isinstance(credit, str) and credit.splits is not None:
+            _check_splits(c, metric.table, table.key, credit, policy, path)
         owner = metric.credit if isinstance(metric.credit, str) else None
         if metric.credit is None:
             owner = "owner"
@@ -191,6 +195,36 @@ def _check_tables(c: _Checker) -> None:
                 )
             else:
                 _check_target_columns(c, target, table.columns, path)
+
+
+def _check_splits(
+    c: _Checker,
+    table_name: str,
+    key: str | None,
+    credit: Credit,
+    policy: Policy,
+    path: tuple[str | int, ...],
+) -> None:
+    where = (*path, "credit", "splits")
+    if key is None:
+        c.error(
+            "policy.splits-need-key",
+            f"credit splits name records by id, but table {table_name!r} has no 'key': "
+            "add 'key: <id column>' to it",
+            where,
+        )
+    splits = policy.tables.get(str(credit.splits))
+    if splits is None:
+        c.error("policy.unknown-table", _unknown("table", str(credit.splits), policy.tables), where)
+        return
+    for field in ("record", "participant", "share", "overlay"):
+        column = getattr(credit, field)
+        if column is not None and column not in splits.columns:
+            c.error(
+                "policy.unknown-column",
+                _unknown(f"column of table {credit.splits!r}", column, splits.columns),
+                (*path, "credit", field),
+            )
 
 
 def _check_target_columns(

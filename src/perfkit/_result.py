@@ -38,7 +38,7 @@ def render_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never scientific notation: 1E-7 is 0.0000001
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Fraction):
@@ -46,8 +46,8 @@ def render_value(value: Any) -> Any:
             return str(value.numerator)
         exact = Decimal(value.numerator) / Decimal(value.denominator)
         if Fraction(exact) == value:
-            return str(exact)
-        return str(quantize(value, RATIO_QUANTUM, "half_even").normalize())
+            return format(exact, "f")
+        return format(quantize(value, RATIO_QUANTUM, "half_even").normalize(), "f")
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     if isinstance(value, Mapping):
