@@ -596,7 +596,7 @@ def test_roll_up_credits_a_manager_once_per_record() -> None:
         {"id": "bob", "manager": "boss"},
         {"id": "spec", "manager": "boss"},
     ]
-    rows = {
+    rows: dict[str, list[dict[str, Any]]] = {
         "people": people,
         "deals": [
             {"id": "d1", "amount": "1000.00", "closed_on": "2026-04-01"},
