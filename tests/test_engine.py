@@ -590,7 +590,7 @@ def test_roll_up_credits_a_manager_once_per_record() -> None:
         {"record": "d1", "participant": "bob", "share": "0.4", "overlay": False},
         {"record": "d2", "participant": "bob", "share": "1", "overlay": False},
     ]
-    people = [
+    people: list[dict[str, Any]] = [
         {"id": "boss", "manager": None},
         {"id": "ann", "manager": "boss"},
         {"id": "bob", "manager": "boss"},
