@@ -165,7 +165,7 @@ def test_unknown_table_lookup_suggests_a_name() -> None:
             "deal: no table 'deal' (did you mean 'deals'?); tables: deals [data.missing-table]",
         )
     ]
-    with pytest.raises(IndexError):
+    with pytest.raises(DataError, match="has no row 0"):
         data.source("deals", 0)
 
 

@@ -20,11 +20,17 @@ from typing import Any, overload
 
 from perfkit._dataset_csv import read_csv_dir
 from perfkit._dataset_pandas import tables_from_pandas
-from perfkit._dataset_raw import Problems, RawTable, check_value_types, close_match, gc_paused
+from perfkit._dataset_raw import (
+    Problems,
+    RawTable,
+    check_value_types,
+    gc_paused,
+    missing_table,
+)
 from perfkit._dataset_validate import validate_tables
 from perfkit._policy_model import Table
 from perfkit._typed_data import TypedData, TypedTable
-from perfkit.errors import DataError, Diagnostic, InvalidValueError, Location
+from perfkit.errors import DataError, InvalidValueError, Location
 
 __all__ = ["Dataset", "TypedData", "TypedTable"]
 
@@ -176,23 +182,14 @@ class Dataset:
         """Where a row came from: file and line for CSV, always ``table[row]`` as path."""
         raw = self._table(table)
         if not 0 <= row < len(raw):
-            raise IndexError(f"table {table!r} has no row {row} (it has {len(raw)})")
+            raise DataError(f"table {table!r} has no row {row} (it has {len(raw)})")
         return raw.location(row)
 
     def _table(self, name: str) -> RawTable:
         try:
             return self._tables[name]
         except KeyError:
-            known = ", ".join(self._tables) or "none"
-            raise DataError(
-                [
-                    Diagnostic(
-                        "data.missing-table",
-                        f"no table {name!r}{close_match(name, self._tables)}; tables: {known}",
-                        location=Location(path=name),
-                    )
-                ]
-            ) from None
+            raise missing_table(name, self._tables) from None
 
     def __repr__(self) -> str:
         inside = ", ".join(f"{name} ({len(table):,} rows)" for name, table in self._tables.items())

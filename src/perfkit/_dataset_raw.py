@@ -14,7 +14,7 @@ import datetime
 import difflib
 import gc
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +28,7 @@ __all__ = [
     "check_value_types",
     "close_match",
     "gc_paused",
+    "missing_table",
 ]
 
 MAX_DIAGNOSTICS = 1_000
@@ -196,3 +197,17 @@ def check_value_types(table: RawTable, problems: Problems) -> None:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def missing_table(name: str, tables: Mapping[str, object], *, what: str = "table") -> DataError:
+    """The error for a table that is not there, naming the ones that are."""
+    known = ", ".join(tables) or "none"
+    return DataError(
+        [
+            Diagnostic(
+                "data.missing-table",
+                f"no {what} {name!r}{close_match(name, tables)}; tables: {known}",
+                location=Location(path=name),
+            )
+        ]
+    )

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from perfkit._dataset_raw import RawTable, close_match
+from perfkit._dataset_raw import RawTable, close_match, missing_table
 from perfkit._policy_model import ColumnType, Table
-from perfkit.errors import DataError, Diagnostic, InvalidValueError, Location
+from perfkit.errors import InvalidValueError, Location
 
 __all__ = ["TypedData", "TypedTable", "ref_text"]
 
@@ -146,17 +146,7 @@ class TypedData(Mapping[str, TypedTable]):
         try:
             return self._tables[name]
         except KeyError:
-            known = ", ".join(self._tables) or "none"
-            raise DataError(
-                [
-                    Diagnostic(
-                        "data.missing-table",
-                        f"no validated table {name!r}{close_match(name, self._tables)}; "
-                        f"tables: {known}",
-                        location=Location(path=name),
-                    )
-                ]
-            ) from None
+            raise missing_table(name, self._tables, what="validated table") from None
 
     def schema(self, name: str) -> Table:
         """The declared table ``name`` (its columns, types and key).
