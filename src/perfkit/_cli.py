@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -172,25 +173,49 @@ def _progress(quiet: bool) -> Callable[[int, int], None] | None:
     return update
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _inputs(function: F) -> F:
+    """The POLICY argument and --data option every data-reading command takes."""
+    function = click.option(
+        "--data",
+        "data",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Directory with one CSV file per table.",
+    )(function)
+    return click.argument("policy", type=click.Path(path_type=Path))(function)
+
+
+def _period(function: F) -> F:
+    """The --period and --as-of options of the evaluating commands."""
+    function = click.option(
+        "--as-of", "as_of", default=None, help="Evaluate as of this date (YYYY-MM-DD)."
+    )(function)
+    return click.option("--period", required=True, help="Period label, e.g. 2026-Q2 or 2026-05.")(
+        function
+    )
+
+
+def _output(function: F) -> F:
+    """The --format and --out options of the commands that print results."""
+    function = click.option(
+        "--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout."
+    )(function)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+    )(function)
+
+
 @cli.command()
-@click.argument("policy", type=click.Path(path_type=Path))
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Directory with one CSV file per table.",
-)
-@click.option("--period", required=True, help="Period label, e.g. 2026-Q2 or 2026-05.")
-@click.option("--as-of", "as_of", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@_inputs
+@_period
+@_output
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     policy: Path,
@@ -208,18 +233,10 @@ def run(
 
 
 @cli.command()
-@click.argument("policy", type=click.Path(path_type=Path))
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Directory with one CSV file per table.",
-)
-@click.option("--period", required=True, help="Period label, e.g. 2026-Q2.")
+@_inputs
+@_period
 @click.option("--participant", required=True, help="Participant id.")
 @click.option("--component", default=None, help="Only this payout component (incentive id).")
-@click.option("--as-of", "as_of", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
 def explain(
     policy: Path,
@@ -237,25 +254,11 @@ def explain(
 
 
 @cli.command()
-@click.argument("policy", type=click.Path(path_type=Path))
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Directory with one CSV file per table (the org tree, participants, history).",
-)
+@_inputs
 @click.option("--goal", "goal_id", default=None, help="Goal id (default: the first goal).")
 @click.option("--unit", default=None, help="Show one grain only: year, half, quarter, month, week.")
 @click.option("--depth", type=int, default=None, help="Show the tree to this depth (table format).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@_output
 def plan(
     policy: Path,
     data: Path,
