@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal as _Decimal
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, overload
@@ -359,6 +360,20 @@ def _canonical(value: object) -> str:
     return str(value)
 
 
+_BY_DISTINCT = (str, bool, datetime.date, type(None))
+
+
+def _canonical_column(values: Sequence[object]) -> Sequence[str]:
+    """Canonical text of a column: Decimals in bulk, dates and booleans once per value."""
+    kinds = set(map(type, values))
+    if kinds == {_Decimal}:
+        return tuple(map(str, values))
+    if all(issubclass(k, _BY_DISTINCT) and not issubclass(k, datetime.datetime) for k in kinds):
+        texts = {value: _canonical(value) for value in set(values)}
+        return tuple(map(texts.__getitem__, values))
+    return tuple(map(_canonical, values))
+
+
 def _table_digest(table: RawTable) -> bytes:
     """SHA-256 of a table: row count, header, then each column's values."""
     digest = hashlib.sha256()
@@ -371,7 +386,7 @@ def _table_digest(table: RawTable) -> bytes:
         if table.text_only or set(map(type, values)) <= {str}:
             texts = values  # type: ignore[assignment]  # all str, checked
         else:
-            texts = tuple(map(_canonical, values))
+            texts = _canonical_column(values)
         joined = "\x00".join(texts)
         if joined.count("\x00") != max(len(texts) - 1, 0):  # a value holds NUL: escape
             digest.update(b"E")

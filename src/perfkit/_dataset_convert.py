@@ -85,6 +85,12 @@ _NOT_DECIMAL_CHAR = re.compile(r"[^0-9+\-.eE \t\n]")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 _BLANK: dict[object, object] = {"": None}
+# Record columns whose values may be converted once per distinct value: no two values of
+# these types compare equal unless they convert alike.
+_DISTINCT_SAFE: dict[str, set[type]] = {
+    "date": {datetime.date, pendulum.Date, type(None), str},
+    "bool": {bool, type(None), str},
+}
 
 
 def _float(value: float) -> _RefusedError:
@@ -279,7 +285,7 @@ def convert_column(
     fast = _text_column(values, kind) if is_text else _typed_column(values, kind)  # type: ignore[arg-type]
     if fast is not None:
         return Converted(fast)
-    if is_text and kind in ("date", "bool"):
+    if kind in ("date", "bool") and (is_text or set(map(type, values)) <= _DISTINCT_SAFE[kind]):
         return _by_distinct(values, _CONVERTERS[kind], limit)
     return _each(values, _CONVERTERS[kind], limit)
 

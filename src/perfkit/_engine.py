@@ -78,8 +78,11 @@ def evaluate(
     except InvalidValueError as exc:
         raise EvaluationError(f"period: {exc}") from None
     day = None if as_of is None else _as_of(as_of)
-    run = _Evaluation(policy.in_force(span), dataset, span, day)
-    return run.result(progress)
+    from perfkit._dataset_raw import gc_paused
+
+    with gc_paused():
+        run = _Evaluation(policy.in_force(span), dataset, span, day)
+        return run.result(progress)
 
 
 def _as_of(value: datetime.date | str) -> datetime.date:

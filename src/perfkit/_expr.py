@@ -31,6 +31,8 @@ from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
+import pendulum
+
 from perfkit._expr_compile import Compiler
 from perfkit._expr_nodes import Getter, Row
 from perfkit._expr_ops import ARITHMETIC, check_input, quote
@@ -47,7 +49,7 @@ from perfkit.errors import (
 
 __all__ = ["Expression", "compile_expression"]
 
-_PLAIN = frozenset({str, bool, type(None), date})
+_PLAIN = frozenset({str, bool, type(None), date, pendulum.Date})
 """Value types admitted into a row without any check."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 import math
 from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
@@ -137,6 +138,15 @@ def to_fraction(value: Decimal | int | Fraction) -> Fraction:
     """Return the exact rational value of a Decimal, int or Fraction."""
     if isinstance(value, Fraction):
         return value
+    if type(value) is Decimal:
+        return _decimal_fraction(value)
+    return Fraction(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_fraction(value: Decimal) -> Fraction:
+    # Policy constants (curve points, weights, rates) recur for every participant;
+    # Decimals that hash alike are equal numbers, so sharing their Fraction is exact.
     return Fraction(value)
 
 
