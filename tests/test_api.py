@@ -21,6 +21,7 @@ EXPECTED = [
     "HistoryBasis",
     "InvalidValueError",
     "Location",
+    "Market",
     "Membership",
     "OrgSplit",
     "OrgTree",
@@ -33,10 +34,14 @@ EXPECTED = [
     "Result",
     "RoundingMode",
     "Severity",
+    "Suggestion",
+    "SuggestionSet",
+    "Tiers",
     "TimeSplit",
     "Trace",
     "__version__",
     "allocate",
+    "backtest",
     "check_goals",
     "credit_shared",
     "decompose",
@@ -47,6 +52,7 @@ EXPECTED = [
     "quantize",
     "replan",
     "rollup",
+    "suggest_targets",
 ]
 
 

@@ -241,3 +241,36 @@ def test_plan_without_goals_is_a_clear_error(workdir: Path) -> None:
     done = run_process("plan", str(workdir / "plan.yaml"), "--data", str(workdir / "data"))
     assert done.returncode == 2
     assert "no goals" in done.stderr
+
+
+def test_suggest_prints_targets_with_their_backtest_error(tmp_path: Path) -> None:
+    """perfkit suggest gives each rep a base and stretch, the method and its error."""
+    from perfkit._demo import demo_files
+
+    with demo_files() as (policy, data):
+        code, out = run(
+            "suggest", str(policy), "--data", str(data), "--horizon", "6", "--start", "2026-07"
+        )
+        assert code == 0, out
+        assert "MASE" in out
+        assert "rep-001" in out
+        target = tmp_path / "s.json"
+        code, _ = run(
+            "suggest",
+            str(policy),
+            "--data",
+            str(data),
+            "--horizon",
+            "3",
+            "--start",
+            "2026-07",
+            "--format",
+            "json",
+            "--out",
+            str(target),
+        )
+        assert code == 0
+    rows = json.loads(target.read_text(encoding="utf-8"))
+    assert rows
+    assert {"node", "base", "stretch"} <= set(rows[0])
+    assert all(Decimal(r["stretch"]) >= Decimal(r["base"]) >= 0 for r in rows)

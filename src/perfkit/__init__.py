@@ -21,6 +21,10 @@ from perfkit._org import Membership, OrgTree
 from perfkit._policy import Policy
 from perfkit._registry import Registry
 from perfkit._result import Result
+from perfkit._suggest import suggest_targets
+from perfkit._suggest_backtest import backtest
+from perfkit._suggest_model import Market, Tiers
+from perfkit._suggest_result import Suggestion, SuggestionSet
 from perfkit._time import Calendar, Period
 from perfkit._trace import Trace
 from perfkit._version import __version__
@@ -50,6 +54,7 @@ __all__ = [
     "HistoryBasis",
     "InvalidValueError",
     "Location",
+    "Market",
     "Membership",
     "OrgSplit",
     "OrgTree",
@@ -62,10 +67,14 @@ __all__ = [
     "Result",
     "RoundingMode",
     "Severity",
+    "Suggestion",
+    "SuggestionSet",
+    "Tiers",
     "TimeSplit",
     "Trace",
     "__version__",
     "allocate",
+    "backtest",
     "check_goals",
     "credit_shared",
     "decompose",
@@ -76,4 +85,5 @@ __all__ = [
     "quantize",
     "replan",
     "rollup",
+    "suggest_targets",
 ]

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,13 +21,14 @@ from perfkit._dataset import Dataset
 from perfkit._demo import DEMO_PERIOD, copy_demo, demo_files
 from perfkit._engine import evaluate
 from perfkit._loader import load_policy
-from perfkit._planner import plan_goal
+from perfkit._planner import plan_goal, suggest_for_policy
 from perfkit._policy import Policy
 from perfkit._policy_tests import run_policy_tests
 from perfkit._registry import Registry, default_registry
 from perfkit._render import render
+from perfkit._time import Period
 from perfkit._version import __version__
-from perfkit.errors import PerfkitError, PolicyError, Severity
+from perfkit.errors import EvaluationError, PerfkitError, PolicyError, Severity
 
 __all__ = ["main"]
 
@@ -283,13 +284,58 @@ def plan(
         click.echo(finding.render(), err=True)
 
 
-def _records_csv(rows: list[dict[str, object]]) -> str:
+def _records_csv(rows: Sequence[Mapping[str, object]]) -> str:
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return buffer.getvalue()
+
+
+@cli.command()
+@_inputs
+@click.option("--horizon", type=int, default=12, show_default=True, help="Months to suggest.")
+@click.option("--metric", default=None, help="Metric (default: the first with a target).")
+@click.option("--start", default=None, help="First month, e.g. 2027-01 (default: after the data).")
+@click.option(
+    "--method",
+    default="auto",
+    show_default=True,
+    help="auto, seasonal_naive, trend_seasonal, holt_winters, hw_additive, ...",
+)
+@_output
+def suggest(
+    policy: Path,
+    data: Path,
+    horizon: int,
+    metric: str | None,
+    start: str | None,
+    method: str,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Suggest base and stretch targets per participant from a metric's history.
+
+    Prints each participant's suggestion with the method chosen and its backtest
+    error (MASE: below 1 beats repeating last year's month), then the flags.
+    """
+    loaded, dataset = _load_inputs(policy, data)
+    name = metric or next(iter(loaded.targets), None) or next(iter(loaded.metrics), None)
+    if name is None:
+        raise EvaluationError(f"policy {loaded.name!r} has no metrics to suggest targets for")
+    first = None if start is None else Period.parse(start, loaded.calendar)
+    result = suggest_for_policy(loaded, dataset, name, horizon=horizon, start=first, method=method)
+    if fmt == "json":
+        text = json.dumps(result.to_records(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = _records_csv(result.to_records())
+    else:
+        text = result.render()
+        text += "\n" if not text.endswith("\n") else ""
+    _emit(text, out)
+    for finding in result.flags:
+        click.echo(finding.render(), err=True)
 
 
 @cli.command()

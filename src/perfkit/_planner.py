@@ -18,6 +18,8 @@ from perfkit._goals_decompose import decompose
 from perfkit._goals_findings import GoalFinding
 from perfkit._goals_plan import GoalPlan
 from perfkit._metrics import Crediting, credited_rows
+from perfkit._suggest import suggest_targets
+from perfkit._suggest_result import SuggestionSet
 from perfkit._time import Period
 from perfkit.errors import EvaluationError
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from perfkit._goals_model import Goal
     from perfkit._policy import Policy
 
-__all__ = ["HISTORY_YEARS", "plan_goal"]
+__all__ = ["HISTORY_YEARS", "monthly_history", "plan_goal", "suggest_for_policy"]
 
 HISTORY_YEARS = 3
 """How many years of monthly history before a goal's period feed its splits and checks."""
@@ -71,14 +73,30 @@ def plan_goal(
 def _history(policy: Policy, data: TypedData, goal: Goal) -> Actuals | None:
     if goal.period is None or goal.metric is None:
         return None
-    metric = policy.metrics[goal.metric]
+    return monthly_history(policy, data, goal.metric, before=goal.period.start)
+
+
+def monthly_history(
+    policy: Policy,
+    data: TypedData,
+    metric_name: str,
+    *,
+    before: datetime.date,
+    years: int = HISTORY_YEARS,
+) -> Actuals | None:
+    """A metric's monthly values per participant over ``years`` before a date.
+
+    Records are filtered and credited exactly as the metric says (``where``,
+    owner or splits, roll-up); only additive metrics (sum, count) with a date
+    column have a monthly history.
+    """
+    metric = policy.metrics[metric_name]
     if metric.aggregation not in ("sum", "count") or metric.date is None:
         return None
-    start = goal.period.start
-    window = Period.between(start.replace(year=start.year - HISTORY_YEARS), start)
+    window = Period.between(before.replace(year=before.year - years), before)
     table = data.table(metric.table)
     crediting = Crediting.build(metric, table, data, set(), org_tree(policy, data))
-    where = policy._expressions.get(f"metrics.{goal.metric}.where")
+    where = policy._expressions.get(f"metrics.{metric_name}.where")
     key = data.schema(metric.table).key
     rows = credited_rows(metric, table, window, where, crediting, key)
     dates = table.columns[metric.date]
@@ -90,6 +108,84 @@ def _history(policy: Policy, data: TypedData, goal: Goal) -> Actuals | None:
         amount = 1 if column is None else (column[i] or 0) * share
         values[(who, month)] = values.get((who, month), 0) + amount
     return Actuals(values, calendar=policy.calendar) if values else None
+
+
+def suggest_for_policy(
+    policy: Policy,
+    dataset: Dataset,
+    metric_name: str,
+    *,
+    horizon: int,
+    start: Period | None = None,
+    method: str = "auto",
+) -> SuggestionSet:
+    """Suggest targets for every evaluated participant from a metric's history.
+
+    The history is the metric's monthly values over the three years before
+    ``start`` (by default the month after the metric's latest record); each
+    participant's team (their parent in the org tree) lends its
+    seasonality to short histories.
+
+    Raises:
+        EvaluationError: for an unknown or non-additive metric, or no history.
+    """
+    if metric_name not in policy.metrics:
+        known = ", ".join(policy.metrics) or "none"
+        raise EvaluationError(
+            f"no metric {metric_name!r} in policy {policy.name!r}; metrics: {known}"
+        )
+    spec = policy.participants
+    required = {t for t in (spec.table, spec.org) if t and t in policy.tables}
+    required.add(policy.metrics[metric_name].table)
+    data = dataset.validate(policy.tables, required=required)
+    if start is None:
+        start = _month_after_last_record(policy, data, metric_name)
+    history = monthly_history(policy, data, metric_name, before=start.start)
+    if history is None:
+        raise EvaluationError(
+            f"metric {metric_name!r} has no monthly history before {start.start}: suggestions "
+            "need an additive metric (sum or count) with a date column, and records"
+        )
+    tree = org_tree(policy, data)
+    on = start.start - datetime.timedelta(days=1)
+    nodes = history.nodes()
+    parent = {}
+    if tree is not None:
+        for node in nodes:
+            if tree.contains(node, on):
+                up = tree.parent(node, on)
+                if up is not None:
+                    parent[node] = up
+    return suggest_targets(
+        history,
+        horizon=horizon,
+        calendar=policy.calendar,
+        method=method,
+        start=start,
+        gaps="zero",
+        parent=parent or None,
+        quantum=policy.rounding.quantum,
+        rounding=policy.rounding.mode.value,
+    )
+
+
+def _month_after_last_record(policy: Policy, data: TypedData, metric_name: str) -> Period:
+    metric = policy.metrics[metric_name]
+    if metric.date is None:
+        raise EvaluationError(f"metric {metric_name!r} has no date column to build a history from")
+    dates = [d for d in data.table(metric.table).columns[metric.date] if d is not None]
+    if not dates:
+        raise EvaluationError(
+            f"metric {metric_name!r}: table {metric.table!r} has no dated records"
+        )
+    last = max(dates)
+    month = Period.parse(f"{last.year:04d}-{last.month:02d}")
+    return _next_month(month)
+
+
+def _next_month(month: Period) -> Period:
+    day = month.end
+    return Period.parse(f"{day.year:04d}-{day.month:02d}")
 
 
 def _hire_dates(policy: Policy, data: TypedData) -> dict[str, Any] | None:

@@ -14,12 +14,19 @@ compares with what happened. Rolling the origin gives many such folds.
   a fraction between 0 and 2 (0.05 means 5%); a term with both zero counts 0.
 
 Choosing a method (``auto``) backtests every candidate on the same folds of the
-series' own history and keeps the lowest MASE; near-ties (within a billionth)
-go to the simpler method, so a method must really beat seasonal naive to be
-chosen. Forecasts are memoised per method and origin, so a backtest of ``auto``
-reuses the folds the single methods already computed: choosing at each outer
-origin is exactly what :func:`~perfkit._suggest.suggest_targets` would do on the
-history up to that origin.
+series' own history (up to eight, a season apart) and ranks them by MASE;
+near-ties (within a billionth) go to the simpler method. It then forecasts with
+the mean of the two best (named ``a+b``), because choosing on a few folds is
+noisy and averaging two good forecasts is more robust than betting on one
+(the lesson of the M forecasting competitions) -- unless the second is more
+than twice as far off as the best, or the mean does not beat seasonal naive on
+those folds: then the best alone. Seasonal naive is the baseline: what ``auto``
+chooses never has a higher backtest MASE than it.
+
+Forecasts are memoised per method and origin, so a backtest of ``auto`` reuses
+the folds the single methods already computed: choosing at each outer origin is
+exactly what :func:`~perfkit._suggest.suggest_targets` would do on the history up
+to that origin.
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from perfkit._numbers import Number, parse_decimal, quantize
-from perfkit._suggest_methods import METHODS, min_length, run_method
+from perfkit._suggest_methods import AUTO, AUTO_METHODS, METHODS, min_length, run_method
 from perfkit.errors import InvalidValueError
 
 __all__ = [
     "AUTO",
+    "COMBINE",
     "BacktestReport",
     "MethodScore",
     "SeriesLab",
@@ -44,8 +52,9 @@ __all__ = [
     "selection_folds",
 ]
 
-AUTO = "auto"
 _TIE = 1e-9
+COMBINE = "+"
+"""Joins the names of two methods whose forecasts are averaged (``a+b``)."""
 _METRIC_QUANTUM = Decimal("0.0001")
 
 
@@ -77,17 +86,21 @@ class MethodScore:
 
 
 class _Score(NamedTuple):
-    """A method's pooled errors over some folds, in floats, with relative residuals."""
+    """A method's pooled errors over some folds, in floats, with residuals relative to the level."""
 
     method: str
     mase: float
     smape: float
     folds: int
     errors: int
-    residuals: tuple[float, ...]  # (actual - forecast) / |forecast|, forecast != 0
+    # (actual - forecast) / the fold's mean absolute forecast: relative to the
+    # level, so a month forecast near zero cannot blow a residual up
+    residuals: tuple[float, ...]
 
     def public(self) -> MethodScore:
-        return MethodScore(self.method, metric(self.mase), metric(self.smape), self.folds, self.errors)
+        return MethodScore(
+            self.method, metric(self.mase), metric(self.smape), self.folds, self.errors
+        )
 
 
 def selection_folds(n: int, m: int, span: int, folds: int) -> list[tuple[int, int]]:
@@ -123,12 +136,22 @@ class SeriesLab:
         self._scales: dict[int, float] = {}
 
     def forecast(self, method: str, origin: int) -> list[float] | None:
-        """``span`` periods forecast by ``method`` from the values before ``origin``."""
+        """``span`` periods forecast by ``method`` from the values before ``origin``.
+
+        A name ``a+b`` is the mean of the forecasts of ``a`` and ``b``.
+        """
         key = (method, origin)
         if key not in self._forecasts:
-            train = self.values[:origin]
-            applies = len(train) >= min_length(method, self.m)
-            self._forecasts[key] = run_method(method, train, self.m, self.span) if applies else None
+            if COMBINE in method:
+                parts = [self.forecast(part, origin) for part in method.split(COMBINE)]
+                known = [p for p in parts if p is not None]
+                mean = [sum(v) / len(v) for v in zip(*known, strict=True)]
+                self._forecasts[key] = mean if len(known) == len(parts) else None
+            else:
+                train = self.values[:origin]
+                applies = len(train) >= min_length(method, self.m)
+                forecast = run_method(method, train, self.m, self.span) if applies else None
+                self._forecasts[key] = forecast
         return self._forecasts[key]
 
     def scale(self, origin: int) -> float:
@@ -156,14 +179,16 @@ class SeriesLab:
             if forecast is None:
                 return None
             used += 1
-            for k in range(self.skip, min(length, self.span)):
+            steps = range(self.skip, min(length, self.span))
+            level = sum(abs(forecast[k]) for k in steps) / len(steps) if steps else 0.0
+            for k in steps:
                 actual, predicted = y[origin + k], forecast[k]
                 error = abs(actual - predicted)
                 scaled += error / scale
                 total = abs(actual) + abs(predicted)
                 symmetric += 2.0 * error / total if total else 0.0
-                if predicted:
-                    residuals.append((actual - predicted) / abs(predicted))
+                if level:
+                    residuals.append((actual - predicted) / level)
                 count += 1
         if not count:
             return None
@@ -173,15 +198,49 @@ class SeriesLab:
         return _Score(method, mase, smape, used, count, tuple(residuals))
 
     def choose(
-        self, candidates: Sequence[str], folds: Sequence[tuple[int, int]]
+        self, candidates: Sequence[str], folds: Sequence[tuple[int, int]], *, combine: bool = False
     ) -> tuple[_Score | None, list[_Score]]:
-        """The best candidate by MASE (near-ties to the earlier one) and every score."""
+        """The best candidate by MASE (near-ties to the earlier one) and every score.
+
+        With ``combine``, the mean of the two best is chosen instead, unless the
+        second is more than twice as far off as the best (then the best alone
+        is clearly better) or the mean does not beat seasonal naive on the
+        same folds (then the best alone); its score is added to the scores.
+        """
         scores = [s for s in (self.score(name, folds) for name in candidates) if s is not None]
-        best: _Score | None = None
-        for score in scores:
-            if best is None or score.mase < best.mase - _TIE * max(1.0, best.mase):
-                best = score
-        return best, scores
+        best = _lowest(scores)
+        second = _lowest([s for s in scores if s is not best])
+        if not combine or best is None or second is None:
+            return best, scores
+        if _above(second.mase, _DOMINANCE * best.mase):
+            return best, scores
+        order = {name: k for k, name in enumerate(candidates)}
+        pair = sorted((best.method, second.method), key=order.__getitem__)
+        mean = self.score(COMBINE.join(pair), folds)
+        if mean is None:
+            return best, scores
+        scores.append(mean)
+        naive = next((s for s in scores if s.method == "seasonal_naive"), None)
+        if naive is not None and _above(mean.mase, naive.mase):
+            return best, scores
+        return mean, scores
+
+
+_DOMINANCE = 2.0
+
+
+def _above(value: float, limit: float) -> bool:
+    """``value > limit`` beyond a near-tie, so float noise never decides."""
+    return value > limit + _TIE * max(1.0, abs(limit))
+
+
+def _lowest(scores: Sequence[_Score]) -> _Score | None:
+    """The lowest MASE; a near-tie goes to the earlier (simpler) method."""
+    best: _Score | None = None
+    for score in scores:
+        if best is None or _above(best.mase, score.mase):
+            best = score
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +297,7 @@ def backtest(
     step: int = 1,
     min_train: int | None = None,
     max_folds: int | None = None,
-    folds: int = 3,
+    folds: int = 8,
 ) -> BacktestReport:
     """Backtest forecasting methods on one series by rolling origin.
 
@@ -255,7 +314,9 @@ def backtest(
         season_length: periods per season.
         methods: method names and/or ``auto``; all of them by default.
         step: periods between origins.
-        min_train: the shortest training window (at least two seasons).
+        min_train: the shortest training window (two seasons by default; at
+            least one season and a period, for seasonal naive: methods that
+            need more are not scored where they cannot run).
         max_folds: keep only the latest origins.
         folds: selection folds for ``auto``.
 
@@ -270,7 +331,7 @@ def backtest(
     m = _check_int(season_length, "season_length", 1)
     step = _check_int(step, "step", 1)
     folds = _check_int(folds, "folds", 1)
-    train = _check_int(min_train if min_train is not None else 2 * m, "min_train", 2 * m)
+    train = _check_int(min_train if min_train is not None else 2 * m, "min_train", m + 1)
     names = list(methods) if methods is not None else [*METHODS, AUTO]
     for name in names:
         if name != AUTO and name not in METHODS:
@@ -287,7 +348,7 @@ def backtest(
         )
     lab = SeriesLab(y, m, horizon)
     outer = [(o, horizon) for o in origins]
-    candidates = list(METHODS)
+    candidates = list(AUTO_METHODS)
     scores: list[MethodScore] = []
     chosen: dict[str, int] = {}
     for name in names:
@@ -312,7 +373,7 @@ def _backtest_auto(
     count = used = 0
     for origin, length in outer:
         inner = selection_folds(origin, lab.m, lab.span, folds)
-        best, _ = lab.choose(candidates, inner)
+        best, _ = lab.choose(candidates, inner, combine=True)
         method = best.method if best else "seasonal_naive"
         forecast = lab.forecast(method, origin)
         scale = lab.scale(origin)

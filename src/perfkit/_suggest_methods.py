@@ -20,6 +20,10 @@ The methods, simplest first (the order breaks ties when choosing):
   of Hyndman et al., 2008); the smoothing parameters minimise the one-step
   squared error, by a coarse grid and a pattern search.
 
+``auto`` chooses among seasonal naive, trend + seasonal and the two damped
+Holt-Winters variants (:data:`AUTO_METHODS`); ``holt_winters`` among the four
+Holt-Winters variants.
+
 A method returns ``None`` where it does not apply (too short a window, or
 non-positive values for a multiplicative model) or when its arithmetic fails;
 it never returns NaN or infinity.
@@ -31,9 +35,15 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from perfkit.errors import InvalidValueError
+
 __all__ = [
+    "AUTO",
+    "AUTO_METHODS",
+    "HOLT_WINTERS",
     "METHODS",
     "MethodSpec",
+    "candidates_for",
     "decompose_indices",
     "level_forecast",
     "min_length",
@@ -190,67 +200,78 @@ def _initial_state(y: Sequence[float], m: int, multiplicative: bool) -> _Start |
     return _Start(intercept - slope, slope, indices)
 
 
-def _sse(
-    y: Sequence[float], m: int, start: _Start, params: tuple[float, float, float, float], mul: bool
-) -> float:
-    """One-step squared error of the filter; infinity when it breaks down."""
+def _filter(
+    y: Sequence[float],
+    phases: Sequence[int],
+    start: _Start,
+    params: tuple[float, float, float, float],
+    mul: bool,
+) -> tuple[float, float, float, list[float]] | None:
+    """Run the smoothing filter over ``y`` in error-correction form.
+
+    Returns:
+        the one-step squared error and the final level, trend and seasonal
+        states; None when the level of a multiplicative model reaches zero.
+    """
     alpha, beta, gamma, phi = params
     level, trend = start.level, start.trend
     season = list(start.season)
+    ab = alpha * beta
     sse = 0.0
-    i = 0
     if mul:
-        for value in y:
+        for value, i in zip(y, phases, strict=True):
             s = season[i]
-            base = level + phi * trend
+            damped = phi * trend
+            base = level + damped
             error = value - base * s
             sse += error * error
-            new_level = alpha * (value / s) + (1.0 - alpha) * base
-            if new_level <= 0.0:
-                return math.inf
-            trend = beta * (new_level - level) + (1.0 - beta) * phi * trend
-            season[i] = gamma * (value / new_level) + (1.0 - gamma) * s
-            level = new_level
-            i = i + 1 if i + 1 < m else 0
+            relative = error / s
+            level = base + alpha * relative
+            if level <= 0.0:
+                return None
+            trend = damped + ab * relative
+            season[i] = s + gamma * (value / level - s)
     else:
-        for value in y:
+        gc = gamma * (1.0 - alpha)
+        for value, i in zip(y, phases, strict=True):
             s = season[i]
-            base = level + phi * trend
-            error = value - base - s
+            damped = phi * trend
+            error = value - level - damped - s
             sse += error * error
-            new_level = alpha * (value - s) + (1.0 - alpha) * base
-            trend = beta * (new_level - level) + (1.0 - beta) * phi * trend
-            season[i] = gamma * (value - new_level) + (1.0 - gamma) * s
-            level = new_level
-            i = i + 1 if i + 1 < m else 0
-    return sse if math.isfinite(sse) else math.inf
+            level += damped + alpha * error
+            trend = damped + ab * error
+            season[i] = s + gc * error
+    return sse, level, trend, season
+
+
+def _sse(
+    y: Sequence[float],
+    phases: Sequence[int],
+    start: _Start,
+    params: tuple[float, float, float, float],
+    mul: bool,
+) -> float:
+    """One-step squared error of the filter; infinity when it breaks down."""
+    result = _filter(y, phases, start, params, mul)
+    if result is None or not math.isfinite(result[0]):
+        return math.inf
+    return result[0]
 
 
 def _hw_forecast(
     y: Sequence[float],
+    phases: Sequence[int],
     m: int,
     h: int,
     start: _Start,
     params: tuple[float, float, float, float],
     mul: bool,
 ) -> Forecast:
-    alpha, beta, gamma, phi = params
-    level, trend = start.level, start.trend
-    season = list(start.season)
-    for t, value in enumerate(y):
-        i = t % m
-        s = season[i]
-        base = level + phi * trend
-        if mul:
-            new_level = alpha * (value / s) + (1.0 - alpha) * base
-            if new_level <= 0.0:
-                return None
-            season[i] = gamma * (value / new_level) + (1.0 - gamma) * s
-        else:
-            new_level = alpha * (value - s) + (1.0 - alpha) * base
-            season[i] = gamma * (value - new_level) + (1.0 - gamma) * s
-        trend = beta * (new_level - level) + (1.0 - beta) * phi * trend
-        level = new_level
+    result = _filter(y, phases, start, params, mul)
+    if result is None:
+        return None
+    _, level, trend, season = result
+    phi = params[3]
     n = len(y)
     out = []
     damp = 0.0
@@ -334,11 +355,13 @@ def _holt_winters(mul: bool, damped: bool) -> Callable[[Sequence[float], int, in
         if start is None:
             return None
 
+        phases = [t % m for t in range(len(y))]
+
         def cost(point: tuple[float, ...]) -> float:
-            return _sse(y, m, start, _params(point, damped), mul)
+            return _sse(y, phases, start, _params(point, damped), mul)
 
         best = _optimise(cost, damped)
-        return _hw_forecast(y, m, h, start, _params(best, damped), mul)
+        return _hw_forecast(y, phases, m, h, start, _params(best, damped), mul)
 
     return method
 
@@ -365,3 +388,38 @@ def min_length(method: str, m: int) -> int:
 def run_method(method: str, y: Sequence[float], m: int, h: int) -> Forecast:
     """Forecast ``h`` steps after ``y`` with ``method``; None where it does not apply."""
     return METHODS[method].function(y, m, h)
+
+
+AUTO = "auto"
+
+AUTO_METHODS = (
+    "seasonal_naive",
+    "trend_seasonal",
+    "hw_additive_damped",
+    "hw_multiplicative_damped",
+)
+"""What ``auto`` chooses among. Undamped Holt-Winters is left out: its trend runs on
+without bound over a year's horizon, and in backtests it rarely beat the damped one."""
+
+HOLT_WINTERS = (
+    "hw_additive",
+    "hw_additive_damped",
+    "hw_multiplicative",
+    "hw_multiplicative_damped",
+)
+
+
+def candidates_for(method: str) -> tuple[str, ...]:
+    """The methods ``method`` names: ``auto``, ``holt_winters`` or one method.
+
+    Raises:
+        InvalidValueError: for an unknown name, listing the known ones.
+    """
+    if method == AUTO:
+        return AUTO_METHODS
+    if method == "holt_winters":
+        return HOLT_WINTERS
+    if method in METHODS:
+        return (method,)
+    known = ", ".join([AUTO, "holt_winters", *METHODS])
+    raise InvalidValueError(f"method: unknown {method!r}; expected one of {known}")
