@@ -20,22 +20,22 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from perfkit._model_types import Identifier, Number, StrictBool, StrictModel
+from perfkit._model_types import Identifier, Number, StrictBool
 from perfkit._numbers import CENT, RoundingMode
 from perfkit._time import Calendar, Period, Unit
+from perfkit._value_model import ValueModel
 from perfkit.errors import InvalidValueError
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "PeriodValue",
     "ProrationRule",
     "TimeSplit",
-    "describe_validation_error",
     "percent",
 ]
 
@@ -57,33 +56,8 @@ _UNIT_ORDER: tuple[Unit, ...] = ("half", "quarter", "month", "week", "day")
 _ONE = Decimal(1)
 
 
-def describe_validation_error(exc: ValidationError, root: str) -> str:
-    """Render a pydantic error as ``root.field[0].sub: message`` lines joined by ``; ``."""
-    problems = []
-    for error in exc.errors():
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] not in ("value_error", "assertion_error"):
-            message += f" (got {error['input']!r})"
-        problems.append(f"{root}{where}: {message}")
-    return "; ".join(problems)
-
-
-class _Model(StrictModel):
-    """A goals model: frozen, unknown keys refused, InvalidValueError when built directly."""
-
-    if not TYPE_CHECKING:  # hidden from mypy so that pydantic's plugin types the fields
-
-        def __init__(self, **data: Any) -> None:
-            """Validate the fields; raise :class:`InvalidValueError` naming every bad field."""
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                root = type(self).__name__.lower()
-                raise InvalidValueError(describe_validation_error(exc, root)) from None
-
-        # Embedded in another model, validate fields directly and report them by path.
-        __init__.__pydantic_base_init__ = True
+class _Model(ValueModel):
+    """A frozen model with unknown keys refused; InvalidValueError when built directly."""
 
 
 def _period(value: Any, info: ValidationInfo) -> Period:

@@ -18,13 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from perfkit._goals_alloc import Weights
-from perfkit._goals_model import Decomposition, Goal, describe_validation_error
+from perfkit._goals_model import Decomposition, Goal
 from perfkit._goals_org import Row
 from perfkit._goals_plan import GoalPlan
 from perfkit._goals_summary import OverAssignment, PlanSummary
 from perfkit._goals_time import TimeTree
 from perfkit._numbers import parse_decimal, to_fraction
 from perfkit._time import Calendar, Period
+from perfkit._value_model import describe_validation_error
 from perfkit.errors import InvalidValueError
 
 __all__ = ["iter_records", "plan_from_json", "plan_to_json", "render_plan"]

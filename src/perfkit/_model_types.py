@@ -11,10 +11,11 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from perfkit._numbers import parse_decimal
 from perfkit._time import to_date
+from perfkit._value_model import StrictModel
 from perfkit.errors import InvalidValueError
 
 __all__ = [
@@ -152,18 +153,6 @@ DateValue = Annotated[
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
 """An ISO date, ``2026-07-01``."""
-
-
-class StrictModel(BaseModel):
-    """Base of every policy model: frozen, unknown keys refused."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        populate_by_name=True,
-        str_strip_whitespace=False,
-        use_enum_values=False,
-    )
 
 
 Description = Annotated[str | None, Field(default=None, description="Free text for people.")]

@@ -10,34 +10,19 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from perfkit._goals_model import describe_validation_error
-from perfkit._model_types import Identifier, Number, StrictModel
-from perfkit.errors import InvalidValueError
+from perfkit._model_types import Identifier, Number
+from perfkit._value_model import ValueModel
 
 __all__ = ["Market", "Tiers"]
 
 _ZERO = Decimal(0)
 
 
-class _Model(StrictModel):
-    """Frozen, unknown keys refused, InvalidValueError when built directly."""
-
-    if not TYPE_CHECKING:  # hidden from mypy so that pydantic's plugin types the fields
-
-        def __init__(self, **data: Any) -> None:
-            """Validate the fields; raise :class:`InvalidValueError` naming every bad field."""
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                raise InvalidValueError(
-                    describe_validation_error(exc, type(self).__name__.lower())
-                ) from None
-
-        __init__.__pydantic_base_init__ = True
+class _Model(ValueModel):
+    """A frozen model with unknown keys refused; InvalidValueError when built directly."""
 
 
 def _growth_rate(value: Decimal, what: str) -> None:

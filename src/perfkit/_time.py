@@ -22,22 +22,21 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeAlias
+from typing import Annotated, Any, Literal, NamedTuple, TypeAlias
 
 import pendulum
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from perfkit._value_model import ValueModel
 from perfkit.errors import InvalidValueError
 
 __all__ = ["Calendar", "DateLike", "Period", "Unit", "WeekdayName", "to_date"]
@@ -135,7 +134,7 @@ class _Rules(NamedTuple):
     fiscal: tuple[int, int]  # the start month, and 1 if FY names count from the year's end
 
 
-class Calendar(BaseModel):
+class Calendar(ValueModel):
     """Fiscal year, weekends, holidays and extra working days.
 
     In a policy::
@@ -167,20 +166,6 @@ class Calendar(BaseModel):
     extra_working_days: tuple[_Date, ...] = Field(
         default=(), description="Weekend dates that are working days (make-up days)."
     )
-
-    if not TYPE_CHECKING:  # hidden from mypy so that pydantic's plugin types the fields
-
-        def __init__(self, **data: Any) -> None:
-            """Validate the fields; raise :class:`InvalidValueError` listing every problem."""
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                raise InvalidValueError(_describe(exc)) from None
-
-        # Tell pydantic this __init__ only converts errors, so a model that embeds a
-        # calendar validates its fields directly and reports them by path
-        # (calendar.holidays.0), as pydantic's RootModel does for its own __init__.
-        __init__.__pydantic_base_init__ = True
 
     @field_validator("fiscal_year_start", mode="before")
     @classmethod
@@ -267,17 +252,6 @@ class Calendar(BaseModel):
         d = to_date(day, what="day")
         first, shift = self._rules.fiscal
         return (d.year * 12 + d.month - first) // 12 + shift
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors():
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] != "value_error":
-            message += f" (got {error['input']!r})"
-        problems.append(f"calendar{where}: {message}")
-    return "; ".join(problems)
 
 
 _DEFAULT_CALENDAR = Calendar()
