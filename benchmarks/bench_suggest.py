@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import random
 import statistics
 import sys
@@ -33,6 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -103,10 +105,9 @@ def statsmodels_scores(
     y: list[float], origins: Sequence[int], h: int
 ) -> list[tuple[str, float, float, float]]:
     """Each ExponentialSmoothing configuration's MASE, sMAPE and seconds on the same folds."""
-    import numpy as np
-    from statsmodels.tsa.holtwinters import (  # type: ignore[import-untyped]
-        ExponentialSmoothing,
-    )
+    np: Any = importlib.import_module("numpy")
+    holtwinters: Any = importlib.import_module("statsmodels.tsa.holtwinters")
+    ExponentialSmoothing = holtwinters.ExponentialSmoothing  # noqa: N806
 
     rows = []
     data = np.asarray(y, dtype=float)
@@ -154,9 +155,7 @@ def elec_equip(step: int, min_train: int) -> None:
         f"{min_train} months of training, horizon 12"
     )
     try:
-        from statsmodels.datasets import (  # type: ignore[import-untyped]
-            elec_equip as dataset,
-        )
+        dataset: Any = importlib.import_module("statsmodels.datasets.elec_equip")
     except ImportError:
         print(
             "statsmodels is not installed (pip install statsmodels): elec_equip ships "
