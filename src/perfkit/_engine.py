@@ -19,7 +19,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from perfkit._metrics import Crediting, MetricPlan, shift, shift_years, window_of
+from perfkit._metrics import (
+    Crediting,
+    MetricPlan,
+    shift,
+    shift_years,
+    to_date_window,
+    window_of,
+)
 from perfkit._numbers import to_fraction
 from perfkit._org import OrgTree
 from perfkit._plan import Outcome, evaluate_participant, table_value
@@ -219,7 +226,8 @@ class _Evaluation:
     def _metric_values(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for name, metric in self.policy.metrics.items():
-            out[name] = self.metric(name, window_of(metric, self.period, self.as_of), "")
+            window = window_of(metric, self.period, self.as_of)
+            out[name] = self.metric(name, window, "")
             if f"previous.{name}" in self.used:
                 out[f"previous.{name}"] = self.metric(name, shift(self.period, -1), "previous")
             if f"last_year.{name}" in self.used:
@@ -227,15 +235,14 @@ class _Evaluation:
                     name, shift_years(self.period, -1), "last_year"
                 )
             if f"pace.{name}" in self.used:
-                out[f"to_date.{name}"] = self.metric(name, self._to_date(), "to_date")
+                to_date = self._to_date()
+                out[f"to_date.{name}"] = (
+                    out[name] if to_date == window else self.metric(name, to_date, "to_date")
+                )
         return out
 
     def _to_date(self) -> Period | None:
-        if self.as_of is None or self.as_of >= self.period.end:
-            return self.period
-        if self.as_of < self.period.start:
-            return None
-        return Period.between(self.period.start, self.as_of + datetime.timedelta(days=1))
+        return to_date_window(self.period, self.as_of)
 
     def _targets(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

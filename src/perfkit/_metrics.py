@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from perfkit._expr import Expression
     from perfkit._org import OrgTree
 
-__all__ = ["Crediting", "MetricPlan", "aggregate", "credited_rows", "window_of"]
+__all__ = [
+    "Crediting",
+    "MetricPlan",
+    "aggregate",
+    "credited_rows",
+    "to_date_window",
+    "window_of",
+]
 
 Value = Decimal | Fraction | int | None
 # For each kept row: (row index, participant, share, overlay)
@@ -38,11 +45,7 @@ def window_of(metric: Metric, period: Period, as_of: datetime.date | None) -> Pe
     if metric.window == "period":
         return period
     if metric.window == "period_to_date":
-        if as_of is None or as_of >= period.end:
-            return period
-        if as_of < period.start:
-            return None
-        return Period.between(period.start, as_of + datetime.timedelta(days=1))
+        return to_date_window(period, as_of)
     if metric.window == "previous_period":
         return shift(period, -1)
     if metric.window == "same_period_last_year":
@@ -50,6 +53,15 @@ def window_of(metric: Metric, period: Period, as_of: datetime.date | None) -> Pe
     assert metric.periods is not None
     first = shift(period, -(metric.periods - 1))
     return Period.between(first.start, period.end)
+
+
+def to_date_window(period: Period, as_of: datetime.date | None) -> Period | None:
+    """``period`` up to and including ``as_of`` (all of it without one; None before it)."""
+    if as_of is None or as_of >= period.end:
+        return period
+    if as_of < period.start:
+        return None
+    return Period.between(period.start, as_of + datetime.timedelta(days=1))
 
 
 def _months_between(a: datetime.date, b: datetime.date) -> int | None:
