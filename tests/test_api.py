@@ -46,6 +46,7 @@ EXPECTED = [
     "credit_shared",
     "decompose",
     "evaluate",
+    "evaluate_periods",
     "load_policy",
     "parse_decimal",
     "prorate",

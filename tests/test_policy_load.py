@@ -155,7 +155,7 @@ def test_weights_must_sum_to_100_percent() -> None:
     assert any("sum to exactly 100%" in d.message and d.location.line == 7 for d in diags)
 
 
-def test_tiers_out_of_order_are_reported_at_the_tiers() -> None:
+def test_tiers_out_of_order_are_reported_at_the_tier_at_fault() -> None:
     """Tier tables must increase; a gap between 'to' and the next 'from' is named."""
     diags = errors(
         """\
@@ -175,7 +175,8 @@ def test_tiers_out_of_order_are_reported_at_the_tiers() -> None:
     )
     (diag,) = diags
     assert "gap between tier 0" in diag.message
-    assert diag.location.path == "incentives[0].tiered.tiers"
+    assert diag.location.path == "incentives[0].tiered.tiers[1]"
+    assert diag.location.line == 12  # the tier after the gap
 
 
 def test_includes_merge_sections_and_locate_problems_in_the_included_file(

@@ -18,6 +18,7 @@ from perfkit._goals_rollup import credit_shared, rollup
 from perfkit._loader import load_policy
 from perfkit._numbers import RoundingMode, allocate, parse_decimal, quantize
 from perfkit._org import Membership, OrgTree
+from perfkit._periods import evaluate_periods
 from perfkit._policy import Policy
 from perfkit._registry import Registry
 from perfkit._result import Result
@@ -79,6 +80,7 @@ __all__ = [
     "credit_shared",
     "decompose",
     "evaluate",
+    "evaluate_periods",
     "load_policy",
     "parse_decimal",
     "prorate",

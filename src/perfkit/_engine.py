@@ -19,6 +19,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from perfkit._incentive_model import (
+    ImprovementRule,
+)
+from perfkit._incentives import Carry, Entry, Inputs
 from perfkit._metrics import (
     Crediting,
     MetricPlan,
@@ -31,6 +35,7 @@ from perfkit._numbers import to_fraction
 from perfkit._org import OrgTree
 from perfkit._plan import Outcome, evaluate_participant, table_value
 from perfkit._policy_check import attribute_names
+from perfkit._records import RecordPass
 from perfkit._result import Alert, Line, ParticipantResult, Result, render_value
 from perfkit._time import Period, to_date
 from perfkit._version import __version__
@@ -89,6 +94,7 @@ def evaluate(
 
     with gc_paused():
         run = _Evaluation(policy.in_force(span), dataset, span, day)
+        run.policy_root = policy
         return run.result(progress)
 
 
@@ -105,14 +111,37 @@ def _used_names(policy: Policy) -> set[str]:
         names |= expression.names
     for alert in policy.alerts:
         names |= {field for _, field, _, _ in string.Formatter().parse(alert.message) if field}
+    for rule in policy.incentives:
+        if isinstance(rule, ImprovementRule):
+            names.add(f"{rule.improvement.over}.{rule.improvement.metric}")
     return names
+
+
+Ledger = Mapping[str, Mapping[str, Mapping[str, Mapping[str, Fraction]]]]
+"""Period label -> participant -> rule -> record key -> amount paid on it."""
 
 
 class _Evaluation:
     def __init__(
-        self, policy: Policy, dataset: Dataset, period: Period, as_of: datetime.date | None
+        self,
+        policy: Policy,
+        dataset: Dataset,
+        period: Period,
+        as_of: datetime.date | None,
+        *,
+        carry: Mapping[str, Carry] | None = None,
+        ledger: Ledger | None = None,
+        adjustments: Mapping[str, tuple[Entry, ...]] | None = None,
+        clawbacks: bool = True,
     ):
         self.policy = policy
+        self.policy_root = policy
+        self.carry = carry or {}
+        self.ledger: Ledger = ledger or {}
+        self.adjustments = adjustments or {}
+        self.with_clawbacks = clawbacks
+        self.passes: dict[str, RecordPass] = {}
+        self.earlier: dict[str, _Evaluation] = {}
         self.dataset = dataset
         self.period = period
         self.as_of = as_of
@@ -244,7 +273,13 @@ class _Evaluation:
     def _to_date(self) -> Period | None:
         return to_date_window(self.period, self.as_of)
 
-    def _targets(self) -> dict[str, dict[str, Any]]:
+    def _targets(self, period: Period | None = None) -> dict[str, dict[str, Any]]:
+        """Targets per metric and participant for ``period`` (default: the one evaluated).
+
+        For a fiscal year with no row of its own, a participant's target is the
+        sum of their rows for periods inside the year (e.g. twelve months).
+        """
+        span = period or self.period
         out: dict[str, dict[str, Any]] = {}
         for name, source in self.policy.targets.items():
             if source.table is None:
@@ -254,59 +289,58 @@ class _Evaluation:
             values = table.columns[str(source.column)]
             periods = table.columns[source.period] if source.period else None
             found: dict[str, Any] = {}
+            inside: dict[str, Any] = {}
             for i, who in enumerate(who_column):
-                if periods is not None and not self._same_period(periods[i]):
+                if periods is not None and not self._same_period(periods[i], span):
+                    if span is not self.period and self._inside(periods[i], span):
+                        value = values[i]
+                        if value is not None:
+                            inside[who] = inside.get(who, 0) + value
                     continue
                 if who in found:
                     raise DataError(
                         [
                             Diagnostic(
                                 "data.duplicate-target",
-                                f"two {name} targets for {who!r} in period {self.period}",
+                                f"two {name} targets for {who!r} in period {span}",
                                 location=table.source(i),
                             )
                         ]
                     )
                 found[who] = values[i]
+            for who, value in inside.items():
+                found.setdefault(who, value)
             out[name] = found
         return out
 
-    def _same_period(self, label: Any) -> bool:
+    def _same_period(self, label: Any, period: Period | None = None) -> bool:
+        span = period or self.period
         if label is None:
             return False
-        if str(label) == self.period.label:
+        if str(label) == span.label:
             return True
         try:
-            return Period.coerce(str(label), self.policy.calendar) == self.period
+            return Period.coerce(str(label), self.policy.calendar) == span
         except InvalidValueError:
             return False
+
+    def _inside(self, label: Any, period: Period) -> bool:
+        if label is None:
+            return False
+        try:
+            part = Period.coerce(str(label), self.policy.calendar)
+        except InvalidValueError:
+            return False
+        return period.start <= part.start and part.end <= period.end
 
     # -- participants -----------------------------------------------------------------
 
     def result(self, progress: Callable[[int, int], None] | None = None) -> Result:
-        metrics = self._metric_values()
-        targets = self._targets()
-        results: list[ParticipantResult] = []
+        self.outcomes_by_participant(progress)
+        results = [self._participant_result(who, o) for who, o in self.outcomes.items()]
         alerts: list[Alert] = []
-        problems: list[str] = []
-        days = self.period.days()
-        working = self.period.working_days(self.policy.calendar)
-        total = len(self.participants)
-        for done, who in enumerate(self.participants, start=1):
-            if progress is not None and (done % 100 == 0 or done == total):
-                progress(done, total)
-            try:
-                given = self._given(who, metrics, targets, days, working)
-                outcome = evaluate_participant(self.policy, given)
-                alerts += self._alerts(who, outcome)
-            except EvaluationError as exc:
-                problems.append(f"participant {who!r}: {exc}")
-                continue
-            self.outcomes[who] = outcome
-            results.append(self._participant_result(who, outcome))
-        if problems:
-            head = f"evaluating {self.policy.name!r} for {self.period} failed"
-            raise EvaluationError(head + ":\n  " + "\n  ".join(problems))
+        for who, outcome in self.outcomes.items():
+            alerts += self._alerts(who, outcome)
         return Result(
             policy=self.policy.name,
             period=self.period.label,
@@ -317,6 +351,48 @@ class _Evaluation:
             diagnostics=tuple(self._credit_notes()),
             _explainer=self._explainer(),
         )
+
+    def outcomes_by_participant(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Outcome]:
+        """Every participant's outcome (errors for all participants at once)."""
+        metrics = self._metric_values()
+        targets = self._targets()
+        problems: list[str] = []
+        days = self.period.days()
+        working = self.period.working_days(self.policy.calendar)
+        givens: dict[str, dict[str, Any]] = {}
+        for who in self.participants:
+            try:
+                givens[who] = self._given(who, metrics, targets, days, working)
+            except EvaluationError as exc:
+                problems.append(f"participant {who!r}: {exc}")
+        inputs = self._inputs(givens, problems)
+        total = len(givens)
+        for done, (who, given) in enumerate(givens.items(), start=1):
+            if progress is not None and (done % 100 == 0 or done == total):
+                progress(done, total)
+            if who not in inputs:
+                continue
+            try:
+                outcome = evaluate_participant(
+                    self.policy, given, inputs=inputs[who], carry=self.carry.get(who)
+                )
+            except EvaluationError as exc:
+                problems.append(f"participant {who!r}: {exc}")
+                continue
+            self.outcomes[who] = outcome
+        if problems:
+            head = f"evaluating {self.policy.name!r} for {self.period} failed"
+            raise EvaluationError(head + ":\n  " + "\n  ".join(problems))
+        return self.outcomes
+
+    # -- inputs beyond a participant's own aggregates --------------------------------
+
+    def _inputs(self, givens: dict[str, dict[str, Any]], problems: list[str]) -> dict[str, Inputs]:
+        from perfkit._engine_inputs import build_inputs
+
+        return build_inputs(self, givens, problems)
 
     def _given(
         self,
@@ -408,9 +484,20 @@ class _Evaluation:
     def _participant_result(self, who: str, outcome: Outcome) -> ParticipantResult:
         values = outcome.values
         policy = self.policy
+        label = self.period.label
         lines = tuple(
-            Line(who, rule.id, outcome.lines[rule.id], self.period.label, rule.id)
-            for rule in policy.incentives
+            Line(
+                who,
+                entry.component,
+                entry.amount,
+                label,
+                entry.rule,
+                kind=entry.kind,
+                record=entry.record,
+                original_period=entry.original_period,
+                note=entry.note,
+            )
+            for entry in outcome.entries
         )
         return ParticipantResult(
             id=who,
@@ -425,6 +512,8 @@ class _Evaluation:
             flags=outcome.flags,
             variables={name: values.get(name) for name in policy.variables},
             notes=dict(outcome.notes),
+            balances=dict(outcome.balances),
+            records={rule: dict(sorted(d.items())) for rule, d in outcome.records.items()},
         )
 
     def _alerts(self, who: str, outcome: Outcome) -> list[Alert]:
@@ -438,13 +527,20 @@ class _Evaluation:
         return raised
 
     def _fingerprint(self) -> dict[str, str]:
-        options = json.dumps(
-            {
-                "period": [str(self.period.start), str(self.period.end)],
-                "as_of": None if self.as_of is None else str(self.as_of),
-            },
-            sort_keys=True,
-        )
+        settings: dict[str, Any] = {
+            "period": [str(self.period.start), str(self.period.end)],
+            "as_of": None if self.as_of is None else str(self.as_of),
+        }
+        if self.carry or self.adjustments:  # what earlier periods passed in
+            settings["carried_in"] = hashlib.sha256(
+                repr(
+                    (
+                        sorted((w, repr(c)) for w, c in self.carry.items()),
+                        sorted((w, repr(e)) for w, e in self.adjustments.items()),
+                    )
+                ).encode()
+            ).hexdigest()
+        options = json.dumps(settings, sort_keys=True)
         return {
             "policy": self.policy.content_hash,
             "data": self.dataset.fingerprint(tables=sorted(self.required)),

@@ -16,6 +16,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from perfkit._model_types import ErrorAt
 from perfkit._policy import Policy
 from perfkit._policy_check import check_policy
 from perfkit._policy_model import DSL_VERSIONS, PolicyBody
@@ -302,6 +303,9 @@ def _from_validation(exc: ValidationError, sources: _Sources) -> list[Diagnostic
     found: list[Diagnostic] = []
     for error in exc.errors(include_url=False):
         path, model = _source_path(error["loc"])
+        inner = error.get("ctx", {}).get("error")
+        if isinstance(inner, ErrorAt):  # the validator names the item at fault
+            path = (*path, *inner.path)
         kind = error["type"]
         code = _CODES.get(kind, "policy.type")
         message = _message(error, kind, path, model)

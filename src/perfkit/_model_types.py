@@ -20,12 +20,22 @@ from perfkit.errors import InvalidValueError
 
 __all__ = [
     "DateValue",
+    "ErrorAt",
     "Expr",
     "Identifier",
     "Number",
     "StrictBool",
     "StrictModel",
 ]
+
+
+class ErrorAt(ValueError):  # noqa: N818 (a ValueError, as pydantic validators raise)
+    """A validation error about an item inside the field: ``path`` leads to it."""
+
+    def __init__(self, message: str, *path: str | int) -> None:
+        super().__init__(message)
+        self.path = path
+
 
 _NUMBER_PATTERN = r"^\s*[-+]?(\d[\d_]*)?(\.\d+)?([eE][-+]?\d+)?\s*%?\s*$"
 

@@ -14,18 +14,34 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from perfkit._numbers import parse_decimal, quantize, to_fraction
-from perfkit._policy_model import (
-    Component,
+from perfkit._incentive_model import (
+    ClawbackRule,
+    DrawRule,
     FormulaRule,
+    ImprovementRule,
+    MultiplierRule,
+    PenaltyRule,
+    PerRecordRule,
+    PoolRule,
     RateRule,
-    RateTable,
-    Scorecard,
+    SpiffRule,
+    Tier,
     TieredRule,
     TieredSpec,
 )
+from perfkit._incentives import (
+    BALANCE,
+    CAP,
+    CAP_YTD,
+    DEDUCTIONS,
+    Carry,
+    Entry,
+    Inputs,
+)
+from perfkit._numbers import parse_decimal, quantize, to_fraction
+from perfkit._policy_model import Component, RateTable, Scorecard
 from perfkit.errors import EvaluationError, InvalidValueError, PerfkitError
 
 if TYPE_CHECKING:
@@ -47,6 +63,9 @@ class Outcome:
     flags: tuple[str, ...]
     payout: Decimal
     notes: Mapping[str, str] = field(default_factory=dict)
+    entries: tuple[Entry, ...] = ()
+    balances: Mapping[str, Decimal] = field(default_factory=dict)
+    records: Mapping[str, Mapping[str, Fraction]] = field(default_factory=dict)
 
 
 def _exact(value: Any, what: str) -> Fraction:
@@ -89,7 +108,14 @@ def curve_score(component: Component, x: Fraction) -> Fraction:
     return last_s
 
 
-def tiered_amount(spec: TieredSpec, on: Fraction, base: Fraction) -> Fraction:
+class _HasTiers(Protocol):
+    @property
+    def tiers(self) -> list[Tier]: ...
+    @property
+    def mode(self) -> str | None: ...
+
+
+def tiered_amount(spec: _HasTiers, on: Fraction, base: Fraction) -> Fraction:
     """Pay tiers on ``on``: marginal (each slice at its rate) or retroactive (all at one).
 
     Tiers are half-open ``[from, to)``: exactly reaching a boundary earns the tier
@@ -104,7 +130,9 @@ def tiered_amount(spec: TieredSpec, on: Fraction, base: Fraction) -> Fraction:
         top = reached[-1]
         if top.amount is not None:
             return to_fraction(top.amount)
-        return on * to_fraction(top.rate or 0) * base
+        # A last tier that ends ('to') pays nothing above its end, as in marginal.
+        paid_on = on if top.to is None else min(on, to_fraction(top.to))
+        return paid_on * to_fraction(top.rate or 0) * base
     total = Fraction(0)
     for index, tier in enumerate(reached):
         if tier.amount is not None:
@@ -122,34 +150,67 @@ def tiered_amount(spec: TieredSpec, on: Fraction, base: Fraction) -> Fraction:
 
 
 class _Run:
-    def __init__(self, policy: Policy, given: Mapping[str, Any]):
+    def __init__(self, policy: Policy, given: Mapping[str, Any], inputs: Inputs, carry: Carry):
         self.policy = policy
         self.values: dict[str, Any] = {
             name: table_value(t) for name, t in policy.rate_tables.items()
         }
         self.values.update(given)
+        self.given = given
+        self.inputs = inputs
+        self.carry = carry
         self.notes: dict[str, str] = {}
+        self.entries: list[Entry] = []
+        self.records: dict[str, dict[str, Fraction]] = {}
 
-    def expr(self, path: str) -> Any:
-        return self.policy.expression(path).evaluate(self.values)
+    def expr(self, path: str, values: Mapping[str, Any] | None = None) -> Any:
+        return self.policy.expression(path).evaluate(self.values if values is None else values)
 
-    def number(self, path: str) -> Fraction:
-        return _exact(self.expr(path), path)
+    def number(self, path: str, values: Mapping[str, Any] | None = None) -> Fraction:
+        return _exact(self.expr(path, values), path)
+
+    def value(self, spec: Decimal | str, path: str) -> Fraction:
+        """A field that is a number or an expression."""
+        return self.number(path) if isinstance(spec, str) else to_fraction(spec)
+
+    def given_number(self, name: str, default: Fraction | None = None) -> Fraction:
+        value = self.given.get(name)
+        if value is None:
+            if default is not None:
+                return default
+            raise EvaluationError(f"{name!r} is not given")
+        return _exact(value, name)
+
+    def round(self, amount: Fraction, rule: Any) -> Decimal:
+        rounding = getattr(rule, "rounding", None) or self.policy.rounding
+        return quantize(amount, rounding.quantum, rounding.mode)
 
 
-def evaluate_participant(policy: Policy, given: Mapping[str, Any]) -> Outcome:
+def evaluate_participant(
+    policy: Policy,
+    given: Mapping[str, Any],
+    *,
+    inputs: Inputs | None = None,
+    carry: Carry | None = None,
+) -> Outcome:
     """Run a participant's plan on their aggregates.
 
     Args:
         policy: the policy in force (see :meth:`Policy.in_force`).
         given: dotted names to values: metrics (``revenue``), targets
             (``target.revenue``), attributes, and optionally ``attainment.*``.
+            Without ``inputs``, record-level amounts come from ``records.<rule>``,
+            pool shares from ``pool.<rule>``; without ``carry``, balances from
+            ``balance.draw``/``balance.carried`` and year-to-date payments from
+            ``ytd.<rule>``/``ytd.payout`` (so policy tests can give them).
+        inputs: what the engine computed from records and across participants.
+        carry: balances and year-to-date payments left by earlier periods.
 
     Raises:
         EvaluationError: for a zero target whose policy says ``when_zero: error``,
             a missing value, or a failing expression.
     """
-    run = _Run(policy, given)
+    run = _Run(policy, given, inputs or Inputs(), carry or _carry_from(given))
     values = run.values
     _attainment(policy, values)
     for name in policy.variables:
@@ -158,21 +219,54 @@ def evaluate_participant(policy: Policy, given: Mapping[str, Any]) -> Outcome:
     score: Exact | None = None
     if policy.scorecard is not None:
         score = _scorecard(run, policy.scorecard, components)
-    lines: dict[str, Decimal] = {}
+    draws: list[tuple[int, DrawRule]] = []
     for index, rule in enumerate(policy.incentives):
-        amount = _rule_amount(run, rule, f"incentives[{index}]")
-        rounding = rule.rounding or policy.rounding
-        line = quantize(amount, rounding.quantum, rounding.mode)
-        lines[rule.id] = line
-        values[rule.id] = line
-    payout = sum(lines.values(), Decimal(0))  # exactly the sum of the rounded lines
+        if isinstance(rule, DrawRule):
+            draws.append((index, rule))
+            continue
+        _pay_rule(run, rule, f"incentives[{index}]")
+    run.entries += run.inputs.adjustments
+    balances = _settle(run, draws)
+    lines: dict[str, Decimal] = {}
+    for entry in run.entries:
+        lines[entry.component] = lines.get(entry.component, Decimal(0)) + entry.amount
+    payout = sum((e.amount for e in run.entries), Decimal(0))  # the sum of the rounded lines
     values["payout"] = payout
     flags = tuple(
         action.flag
         for index, action in enumerate(policy.actions)
         if run.expr(f"actions[{index}].when") is True
     )
-    return Outcome(values, components, score, lines, flags, payout, dict(run.notes))
+    return Outcome(
+        values,
+        components,
+        score,
+        lines,
+        flags,
+        payout,
+        dict(run.notes),
+        tuple(run.entries),
+        balances,
+        run.records,
+    )
+
+
+def _carry_from(given: Mapping[str, Any]) -> Carry:
+    def number(name: str) -> Decimal:
+        value = given.get(name)
+        if value is None:
+            return Decimal(0)
+        try:
+            return parse_decimal(value, what=name)
+        except InvalidValueError as exc:
+            raise EvaluationError(str(exc)) from None
+
+    ytd = {
+        key.removeprefix("ytd."): number(key)
+        for key in given
+        if key.startswith("ytd.") and key != "ytd.payout"
+    }
+    return Carry(number("balance.draw"), number("balance.carried"), ytd, number("ytd.payout"))
 
 
 def _attainment(policy: Policy, values: dict[str, Any]) -> None:
@@ -246,32 +340,169 @@ def _scorecard(run: _Run, card: Scorecard, components: dict[str, Exact]) -> Frac
     return total
 
 
-def _rule_amount(run: _Run, rule: FormulaRule | RateRule | TieredRule | Any, path: str) -> Fraction:
+def _pay_rule(run: _Run, rule: Any, path: str) -> None:
+    if isinstance(rule, ClawbackRule):
+        _clawback(run, rule, path)
+        return
     if rule.when is not None and run.expr(f"{path}.when") is not True:
         run.notes[rule.id] = f"not paid: 'when: {rule.when}' does not hold"
-        return Fraction(0)
-    if isinstance(rule, FormulaRule):
-        amount = run.number(f"{path}.amount")
-    elif isinstance(rule, RateRule):
-        on = run.number(f"{path}.rate.on")
-        rate = (
-            run.number(f"{path}.rate.rate")
-            if isinstance(rule.rate.rate, str)
-            else to_fraction(rule.rate.rate)
-        )
-        below = rule.rate.threshold is not None and on < run.number(f"{path}.rate.threshold")
-        if below:
-            run.notes[rule.id] = f"not paid: {rule.rate.on} is below the threshold"
-        amount = Fraction(0) if below else on * rate
-    elif isinstance(rule, TieredRule):
-        on = run.number(f"{path}.tiered.on")
-        base = run.number(f"{path}.tiered.base") if rule.tiered.base is not None else Fraction(1)
-        amount = tiered_amount(rule.tiered, on, base)
-        reached = [t for t in rule.tiered.tiers if on >= to_fraction(t.from_)]
-        if reached:
-            run.notes[rule.id] = f"{rule.tiered.mode}; top tier reached: from {reached[-1].from_}"
+        amount = Fraction(0)
     else:
-        amount = _plugin_amount(run, rule)
+        amount = _cap_floor(run, rule, path, _rule_amount(run, rule, path))
+    line = _cap_ytd(run, rule, path, run.round(amount, rule))
+    _add(run, Entry(rule.id, rule.id, line))
+    detail = run.inputs.detail.get(rule.id)
+    if detail is not None:
+        # What each record was paid: its exact amount, scaled as the line was
+        # (by a gate, cap or rounding), so a clawback reverses what was paid.
+        total = run.inputs.records.get(rule.id, Fraction(0))
+        scale = to_fraction(line) / total if total else Fraction(0)
+        run.records[rule.id] = {key: value * scale for key, value in detail.items()}
+
+
+def _add(run: _Run, entry: Entry) -> None:
+    run.entries.append(entry)
+    if entry.kind in ("rule", "draw"):
+        run.values[entry.rule] = entry.amount
+    elif entry.kind == "clawback":
+        run.values[entry.rule] = run.values.get(entry.rule, Decimal(0)) + entry.amount
+
+
+def _rule_amount(run: _Run, rule: Any, path: str) -> Fraction:
+    if isinstance(rule, FormulaRule):
+        return run.number(f"{path}.amount")
+    if isinstance(rule, RateRule):
+        on = run.number(f"{path}.rate.on")
+        rate = run.value(rule.rate.rate, f"{path}.rate.rate")
+        if rule.rate.threshold is not None and on < run.number(f"{path}.rate.threshold"):
+            run.notes[rule.id] = f"not paid: {rule.rate.on} is below the threshold"
+            return Fraction(0)
+        return on * rate
+    if isinstance(rule, TieredRule):
+        return _tiered(run, rule, path)
+    if isinstance(rule, PerRecordRule) or (
+        isinstance(rule, SpiffRule) and rule.spiff.per == "record"
+    ):
+        return _records(run, rule)
+    if isinstance(rule, SpiffRule):
+        return run.value(rule.spiff.amount, f"{path}.spiff.amount")
+    if isinstance(rule, MultiplierRule):
+        factor = run.value(rule.multiplier.factor, f"{path}.multiplier.factor")
+        scaled = sum((_exact(run.values[name], name) for name in rule.multiplier.of), Fraction(0))
+        run.notes[rule.id] = (
+            f"({_short(factor)} - 1) x {' + '.join(rule.multiplier.of)} ({_short(scaled)})"
+        )
+        return (factor - 1) * scaled
+    if isinstance(rule, ImprovementRule):
+        return _improvement(run, rule, path)
+    if isinstance(rule, PoolRule):
+        return _pool(run, rule)
+    if isinstance(rule, PenaltyRule):
+        deduction = run.value(rule.penalty.amount, f"{path}.penalty.amount")
+        if deduction < 0:
+            raise EvaluationError(
+                f"incentive {rule.id!r}: the penalty amount is {_short(deduction)}; "
+                "a penalty gives the deduction as a positive amount"
+            )
+        return -deduction
+    return _plugin_amount(run, rule)
+
+
+def _tiered(run: _Run, rule: TieredRule, path: str) -> Fraction:
+    spec = rule.tiered
+
+    def amount(values: Mapping[str, Any] | None) -> Fraction:
+        on = run.number(f"{path}.tiered.on", values)
+        base = run.number(f"{path}.tiered.base", values) if spec.base is not None else Fraction(1)
+        reached = [t for t in spec.tiers if on >= to_fraction(t.from_)]
+        if reached:
+            run.notes[rule.id] = f"{spec.mode}; top tier reached: from {reached[-1].from_}"
+        return tiered_amount(spec, on, base)
+
+    if not spec.cumulative:
+        return amount(None)
+    # Year to date: pay what the year so far earns, less what it earned before
+    # this period, each rounded as a line, so the periods sum to the year.
+    now, before = run.inputs.cumulative.get(rule.id, (run.values, None))
+    earned = run.round(amount(now), rule)
+    if before is None:
+        prior = run.carry.ytd.get(rule.id, Decimal(0))
+    else:
+        prior = run.round(amount(before), rule)
+        amount(now)  # the note describes this period's tier
+    note = run.notes.get(rule.id, spec.mode)
+    run.notes[rule.id] = f"{note}; year to date {earned} less {prior} paid before"
+    return to_fraction(earned - prior)
+
+
+def _records(run: _Run, rule: PerRecordRule | SpiffRule) -> Fraction:
+    if rule.id in run.inputs.records:
+        unmatched = run.inputs.unmatched.get(rule.id, 0)
+        if unmatched:
+            run.notes[rule.id] = f"{unmatched} record(s) match no line and pay nothing"
+        return run.inputs.records[rule.id]
+    return run.given_number(f"records.{rule.id}", Fraction(0))
+
+
+def _improvement(run: _Run, rule: ImprovementRule, path: str) -> Fraction:
+    spec = rule.improvement
+    current = _exact(run.values.get(spec.metric) or 0, spec.metric)
+    key = f"{spec.over}.{spec.metric}"
+    baseline = _exact(run.values.get(key) or 0, key)
+    increase = current - baseline
+    if spec.rate is not None:
+        rate = run.value(spec.rate, f"{path}.improvement.rate")
+        run.notes[rule.id] = f"increase over {key}: {_short(increase)}"
+        return max(increase, Fraction(0)) * rate
+    if baseline <= 0:
+        run.notes[rule.id] = f"not paid: no growth ratio, {key} is {_short(baseline)}"
+        return Fraction(0)
+    growth = increase / baseline
+    base = run.number(f"{path}.improvement.base") if spec.base is not None else Fraction(1)
+    run.notes[rule.id] = f"growth over {key}: {_short(growth * 100)}%"
+    assert spec.tiers is not None
+    assert spec.mode is not None
+    return tiered_amount(TieredSpec(on="0", mode=spec.mode, tiers=spec.tiers), growth, base)
+
+
+def _pool(run: _Run, rule: PoolRule) -> Fraction:
+    if rule.id in run.inputs.pools:
+        note = run.inputs.pool_notes.get(rule.id)
+        if note:
+            run.notes[rule.id] = note
+        return to_fraction(run.inputs.pools[rule.id])
+    return run.given_number(f"pool.{rule.id}", Fraction(0))
+
+
+def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
+    if rule.when is not None and run.expr(f"{path}.when") is not True:
+        run.notes[rule.id] = f"not applied: 'when: {rule.when}' does not hold"
+        _add(run, Entry(rule.id, rule.id, Decimal(0)))
+        return
+    run.values[rule.id] = Decimal(0)
+    reversed_ = run.inputs.clawbacks.get(rule.id)
+    if reversed_ is None:  # a policy test gives the amount to reverse
+        amount = run.given_number(f"records.{rule.id}", Fraction(0))
+        _add(run, Entry(rule.id, rule.id, -run.round(amount, rule), kind="clawback"))
+        return
+    if not reversed_:
+        _add(run, Entry(rule.id, rule.id, Decimal(0)))
+        return
+    for record, period, recorded in reversed_:
+        paid = (
+            recorded
+            if recorded is not None
+            else run.records.get(rule.clawback.of, {}).get(record, Fraction(0))
+        )
+        note = f"reverses {rule.clawback.of} paid in {period} on record {record}"
+        entry = Entry(
+            rule.id, rule.id, -run.round(paid, rule), "clawback", str(record), period, note
+        )
+        _add(run, entry)
+    run.notes[rule.id] = f"{len(reversed_)} record(s) cancelled within {rule.clawback.within} days"
+
+
+def _cap_floor(run: _Run, rule: Any, path: str, amount: Fraction) -> Fraction:
     if rule.cap is not None:
         cap = run.number(f"{path}.cap")
         if amount > cap:
@@ -283,6 +514,118 @@ def _rule_amount(run: _Run, rule: FormulaRule | RateRule | TieredRule | Any, pat
             run.notes[rule.id] = f"raised to the floor {_short(floor)} from {_short(amount)}"
             amount = floor
     return amount
+
+
+def _cap_ytd(run: _Run, rule: Any, path: str, line: Decimal) -> Decimal:
+    if rule.cap_ytd is None:
+        return line
+    cap = run.round(run.number(f"{path}.cap_ytd"), rule)
+    paid = run.carry.ytd.get(rule.id, Decimal(0))
+    allowed = max(cap - paid, Decimal(0))
+    if line > allowed:
+        run.notes[rule.id] = (
+            f"year-to-date cap {cap} (cap_ytd: {rule.cap_ytd}): {paid} paid before, "
+            f"so {allowed} of {line}"
+        )
+        return allowed
+    return line
+
+
+def _settle(run: _Run, draws: list[tuple[int, DrawRule]]) -> dict[str, Decimal]:
+    """Deductions limit, payout caps, draws and the negative balance, in that order."""
+    policy, carry = run.policy, run.carry
+    limits = policy.payout
+
+    def total() -> Decimal:
+        return sum((e.amount for e in run.entries), Decimal(0))
+
+    penalties = {rule.id for rule in policy.incentives if isinstance(rule, PenaltyRule)}
+    if limits.deductions is not None and penalties:
+        deducted = -sum((e.amount for e in run.entries if e.rule in penalties), Decimal(0))
+        earnings = sum((e.amount for e in run.entries if e.rule not in penalties), Decimal(0))
+        scope = {**run.values, "earnings": earnings}
+        limit = max(run.round(run.number("payout.deductions", scope), None), Decimal(0))
+        if deducted > limit:
+            note = f"penalties of {deducted} limited to {limit} (deductions: {limits.deductions})"
+            run.notes[DEDUCTIONS] = note
+            _add(run, Entry(DEDUCTIONS, DEDUCTIONS, deducted - limit, "settlement", note=note))
+    if limits.cap is not None:
+        cap, earned = run.round(run.number("payout.cap"), None), total()
+        if earned > cap:
+            note = f"payout capped at {cap} (cap: {limits.cap}) from {earned}"
+            run.notes[CAP] = note
+            _add(run, Entry(CAP, CAP, cap - earned, "settlement", note=note))
+    if limits.cap_ytd is not None:
+        cap, earned = run.round(run.number("payout.cap_ytd"), None), total()
+        allowed = max(cap - carry.ytd_payout, Decimal(0))
+        if earned > allowed:
+            note = (
+                f"year-to-date cap {cap} (cap_ytd: {limits.cap_ytd}): "
+                f"{carry.ytd_payout} paid before, so {allowed} of {earned}"
+            )
+            run.notes[CAP_YTD] = note
+            _add(run, Entry(CAP_YTD, CAP_YTD, allowed - earned, "settlement", note=note))
+    balances: dict[str, Decimal] = {}
+    owed = carry.draw
+    for index, rule in draws:
+        owed = _draw(run, rule, f"incentives[{index}]", total(), owed)
+        if rule.draw.recoverable:
+            balances["draw"] = owed
+    carried = carry.carried
+    net = total()
+    if carried > 0 and net > 0:
+        recovered = min(carried, net)
+        note = f"recovers {recovered} of the negative balance {carried} carried in"
+        run.notes[BALANCE] = note
+        _add(run, Entry(BALANCE, BALANCE, -recovered, "settlement", note=note))
+        carried -= recovered
+    net = total()
+    if net < 0 and limits.negative != "pay":
+        verb = "carried forward" if limits.negative == "carry" else "forgiven"
+        note = f"the period nets {net}: pays zero, the balance is {verb}"
+        run.notes[BALANCE] = note
+        _add(run, Entry(BALANCE, BALANCE, -net, "settlement", note=note))
+        if limits.negative == "carry":
+            carried -= net
+    if limits.negative == "carry" or carried:
+        balances["carried"] = carried
+    return balances
+
+
+def _draw(run: _Run, rule: DrawRule, path: str, earned: Decimal, owed: Decimal) -> Decimal:
+    """Pay or recover one draw on the period's earnings; returns the balance owed."""
+    spec = rule.draw
+    if rule.when is not None and run.expr(f"{path}.when") is not True:
+        run.notes[rule.id] = f"not applied: 'when: {rule.when}' does not hold"
+        _add(run, Entry(rule.id, rule.id, Decimal(0), "draw"))
+        return owed
+    amount = run.round(run.value(spec.amount, f"{path}.draw.amount"), rule)
+    if not spec.recoverable:
+        top_up = max(amount - earned, Decimal(0))
+        run.notes[rule.id] = f"guarantee {amount}: earnings {earned}, topped up by {top_up}"
+        _add(run, Entry(rule.id, rule.id, top_up, "draw", note=run.notes[rule.id]))
+        return owed
+    if earned < amount:
+        advance = amount - earned
+        owed += advance
+        note = f"draw {amount}: earnings {earned}, advanced {advance}; balance {owed}"
+        line = advance
+    else:
+        assert spec.recover is not None
+        excess = earned - amount
+        recovered = min(
+            owed, run.round(to_fraction(excess) * to_fraction(spec.recover.share), rule)
+        )
+        if spec.recover.limit is not None:
+            limit = run.round(run.number(f"{path}.draw.recover.limit"), rule)
+            recovered = min(recovered, limit)
+        recovered = max(recovered, Decimal(0))
+        owed -= recovered
+        note = f"draw {amount}: earnings {earned}, recovered {recovered}; balance {owed}"
+        line = -recovered
+    run.notes[rule.id] = note
+    _add(run, Entry(rule.id, rule.id, line, "draw", note=note))
+    return owed
 
 
 def _short(value: Fraction) -> str:

@@ -147,7 +147,7 @@ class Policy(PolicyBody):
             replacement = getattr(version, section)
             if replacement is not None:
                 updates[section] = {**getattr(self, section), **replacement}
-        for section in ("scorecard", "incentives", "actions", "alerts"):
+        for section in ("scorecard", "incentives", "payout", "actions", "alerts"):
             replacement = getattr(version, section)
             if replacement is not None:
                 updates[section] = replacement

@@ -9,21 +9,20 @@ variables, rate tables, the score and earlier incentives.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from perfkit._expr import compile_expression
+from perfkit._incentive_check import check_incentive, check_payout
+from perfkit._incentive_model import PayoutRules
 from perfkit._policy_model import (
     Action,
     Alert,
     Credit,
-    FormulaRule,
     PluginRule,
-    RateRule,
     RateTable,
     Scorecard,
     TargetSource,
-    TieredRule,
 )
 from perfkit._registry import Registry
 from perfkit.errors import Diagnostic, Location, PolicyError, Severity
@@ -117,6 +116,7 @@ def check_policy(
             actions=version.actions,
             alerts=version.alerts,
             rate_tables=version.rate_tables,
+            payout_rules=version.payout,
         )
     return checker.out
 
@@ -304,10 +304,11 @@ def _check_rules(
     prefix: tuple[str | int, ...],
     *,
     scorecard: Scorecard | None = None,
-    incentives: list[FormulaRule | RateRule | TieredRule | PluginRule] | None = None,
+    incentives: Sequence[Any] | None = None,
     actions: list[Action] | None = None,
     alerts: list[Alert] | None = None,
     rate_tables: dict[str, RateTable] | None = None,
+    payout_rules: PayoutRules | None = None,
 ) -> None:
     policy = c.policy
     if not prefix:
@@ -339,27 +340,15 @@ def _check_rules(
         seen_ids.setdefault(rule.id, index)
         c.remember(path)
         later = set(ids[index:])
-        fields: list[tuple[str | None, tuple[str | int, ...]]] = [
-            (getattr(rule, field), (*path, field)) for field in ("when", "cap", "floor")
-        ]
-        if isinstance(rule, FormulaRule):
-            fields.append((rule.amount, (*path, "amount")))
-        elif isinstance(rule, RateRule):
-            fields.append((rule.rate.on, (*path, "rate", "on")))
-            if isinstance(rule.rate.rate, str):
-                fields.append((rule.rate.rate, (*path, "rate", "rate")))
-            fields.append((rule.rate.threshold, (*path, "rate", "threshold")))
-        elif isinstance(rule, TieredRule):
-            fields.append((rule.tiered.on, (*path, "tiered", "on")))
-            fields.append((rule.tiered.base, (*path, "tiered", "base")))
-        elif c.registry.rule_kinds().get(rule.kind) is None:
+        fields = check_incentive(c, rule, index, rules, path, rule_scope)
+        if isinstance(rule, PluginRule) and c.registry.rule_kinds().get(rule.kind) is None:
             c.error(
                 "policy.unknown-rule-kind",
                 _unknown("rule kind", rule.kind, c.registry.rule_kinds()),
                 (*path, "kind"),
             )
-        for text, where in fields:
-            expression = c.compile(text, rule_scope, where)
+        for text, where, field_scope in fields:
+            expression = c.compile(text, field_scope, where)
             early = sorted(expression.names & later) if expression is not None else []
             if early:
                 c.error(
@@ -368,6 +357,10 @@ def _check_rules(
                     "computed at or after it: incentives run in order, so move it earlier",
                     where,
                 )
+    payout = c.policy.payout if not prefix else payout_rules
+    if payout is not None:
+        for text, where, field_scope in check_payout(c, rule_scope, prefix, payout):
+            c.compile(text, field_scope, where)
     scope = set(rule_scope)
     final = scope | {"payout"}
     for index, action in enumerate(actions or []):

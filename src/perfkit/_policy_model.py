@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from perfkit._incentive_model import (
+    RULE_KINDS,
+    FormulaRule,
+    PayoutRules,
+    PluginRule,
+    RateRule,
+    Rounding,
+    Rule,
+    Tier,
+    TieredRule,
+    check_tiers,
+)
 from perfkit._model_types import (
     DateValue,
     Description,
@@ -22,10 +34,10 @@ from perfkit._model_types import (
     StrictBool,
     StrictModel,
 )
-from perfkit._numbers import CENT, RoundingMode
 
 __all__ = [
     "DSL_VERSIONS",
+    "RULE_KINDS",
     "Action",
     "Alert",
     "Component",
@@ -52,23 +64,6 @@ DSL_VERSIONS = (1,)
 """The DSL versions this release reads (the top-level ``perfkit:`` key)."""
 
 ColumnType = Literal["string", "decimal", "integer", "date", "bool"]
-
-
-class Rounding(StrictModel):
-    """Where results are rounded: a quantum and a mode (``half_up`` by default)."""
-
-    quantum: Number = Field(default=CENT, description="The unit results are rounded to, e.g. 0.01.")
-    mode: RoundingMode = Field(
-        default=RoundingMode.HALF_UP,
-        description="half_up (ties away from zero), half_even, half_down, down or up.",
-    )
-
-    @field_validator("quantum")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("the rounding quantum must be positive, e.g. 0.01")
-        return value
 
 
 class Table(StrictModel):
@@ -202,41 +197,6 @@ class TargetSource(StrictModel):
         return self
 
 
-class Tier(StrictModel):
-    """One tier, half-open ``[from, to)``; the last may be open."""
-
-    from_: Number = Field(alias="from", description="Lower bound, included.")
-    to: Number | None = Field(
-        default=None, description="Upper bound, excluded; default: next tier."
-    )
-    rate: Number | None = Field(default=None, description="Rate paid in this tier.")
-    amount: Number | None = Field(default=None, description="Or a fixed amount.")
-
-    @model_validator(mode="after")
-    def _pays_one_way(self) -> Tier:
-        if (self.rate is None) == (self.amount is None):
-            raise ValueError("a tier pays either a 'rate' or a fixed 'amount'")
-        return self
-
-
-def _check_tiers(tiers: list[Tier]) -> list[Tier]:
-    for index, (low, high) in enumerate(itertools.pairwise(tiers)):
-        if high.from_ <= low.from_:
-            raise ValueError(
-                f"tiers must be in increasing order: tier {index + 1} starts at {high.from_}, "
-                f"not above tier {index}'s {low.from_}"
-            )
-        if low.to is not None and low.to != high.from_:
-            kind = "gap" if low.to < high.from_ else "overlap"
-            raise ValueError(
-                f"{kind} between tier {index} (to {low.to}) and tier {index + 1} "
-                f"(from {high.from_}): tiers are half-open [from, to) and must meet"
-            )
-    if tiers and tiers[-1].to is not None and tiers[-1].to <= tiers[-1].from_:
-        raise ValueError(f"the last tier ends at {tiers[-1].to}, not above its start")
-    return tiers
-
-
 class RateTable(StrictModel):
     """A lookup table (key -> value) or a tier table, usable in expressions."""
 
@@ -249,9 +209,12 @@ class RateTable(StrictModel):
     def _one_shape(self) -> RateTable:
         if (self.values is None) == (self.tiers is None):
             raise ValueError("a rate table has either 'values' (a mapping) or 'tiers'")
-        if self.tiers is not None:
-            _check_tiers(self.tiers)
         return self
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered(cls, tiers: list[Tier] | None) -> list[Tier] | None:
+        return None if tiers is None else check_tiers(tiers, negative=True)
 
 
 class Component(StrictModel):
@@ -325,101 +288,6 @@ class Scorecard(StrictModel):
         return self
 
 
-class _RuleBase(StrictModel):
-    id: Identifier = Field(description="Unique name of the rule; its amount's name.")
-    description: Description = None
-    when: Expr | None = Field(default=None, description="Pays only when this holds.")
-    cap: Expr | None = Field(default=None, description="Most the rule pays (an expression).")
-    floor: Expr | None = Field(default=None, description="Least the rule pays (an expression).")
-    rounding: Rounding | None = Field(default=None, description="Overrides the policy's.")
-
-
-class FormulaRule(_RuleBase):
-    """Pays the value of an expression: ``amount: "target_bonus * score / 100"``."""
-
-    amount: Expr = Field(description="The amount paid.")
-
-
-class RateSpec(StrictModel):
-    """``on`` times ``rate``, optionally only above a threshold."""
-
-    on: Expr = Field(description="The amount the rate applies to.")
-    rate: Number | Expr = Field(description="A number or an expression.")
-    threshold: Expr | None = Field(default=None, description="Pays nothing below this on-value.")
-
-
-class RateRule(_RuleBase):
-    """A rate on an amount, e.g. 3% of revenue."""
-
-    rate: RateSpec = Field(description="on x rate.")
-
-
-class TieredSpec(StrictModel):
-    """Tiers on a measured value; ``mode`` must say marginal or retroactive."""
-
-    on: Expr = Field(description="The measured value, e.g. attainment.revenue.")
-    mode: Literal["marginal", "retroactive"] = Field(
-        description="marginal: each slice at its tier's rate; retroactive: all at the rate reached."
-    )
-    base: Expr | None = Field(
-        default=None,
-        description="The amount one unit of the on-value is worth, e.g. target.revenue when "
-        "tiers are on attainment; default 1 (the on-value is itself an amount).",
-    )
-    tiers: list[Tier] = Field(min_length=1, description="Half-open tiers in increasing order.")
-
-    @field_validator("tiers")
-    @classmethod
-    def _ordered(cls, tiers: list[Tier]) -> list[Tier]:
-        return _check_tiers(tiers)
-
-
-class TieredRule(_RuleBase):
-    """Tiered (graduated or whole-amount) commission."""
-
-    tiered: TieredSpec = Field(description="The tier table and how it pays.")
-
-
-class PluginRule(_RuleBase):
-    """A rule of a kind a plugin registered: ``kind`` names it, ``params`` configure it."""
-
-    kind: Identifier = Field(description="The registered rule kind.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Its configuration.")
-
-
-RULE_KINDS: dict[str, type[_RuleBase]] = {
-    "tiered": TieredRule,
-    "rate": RateRule,
-    "amount": FormulaRule,
-    "kind": PluginRule,
-}
-"""The key that names each built-in rule kind, in the order they are recognised."""
-
-
-def _rule_kind(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return next((key for key in RULE_KINDS if key in value), None)
-    for key, cls in RULE_KINDS.items():
-        if isinstance(value, cls):
-            return key
-    return None
-
-
-Rule = Annotated[
-    Annotated[TieredRule, Tag("tiered")]
-    | Annotated[RateRule, Tag("rate")]
-    | Annotated[FormulaRule, Tag("amount")]
-    | Annotated[PluginRule, Tag("kind")],
-    Discriminator(
-        _rule_kind,
-        custom_error_type="rule_kind",
-        custom_error_message="an incentive needs one of the keys: "
-        + ", ".join(RULE_KINDS)
-        + " (which names its kind)",
-    ),
-]
-
-
 class Action(StrictModel):
     """A flag raised on a participant when a condition holds (e.g. a coaching plan)."""
 
@@ -468,6 +336,10 @@ class PolicyBody(StrictModel):
     )
     scorecard: Scorecard | None = Field(default=None, description="The scorecard.")
     incentives: list[Rule] = Field(default_factory=list, description="Incentive rules, in order.")
+    payout: PayoutRules = Field(
+        default_factory=PayoutRules,
+        description="Limits on the whole payout (caps, deductions) and negative periods.",
+    )
     actions: list[Action] = Field(default_factory=list, description="Flags on participants.")
     alerts: list[Alert] = Field(default_factory=list, description="Alerts on participants.")
 
@@ -485,5 +357,6 @@ class PolicyVersion(StrictModel):
     )
     scorecard: Scorecard | None = Field(default=None, description="Replaces the scorecard.")
     incentives: list[Rule] | None = Field(default=None, description="Replaces the incentives.")
+    payout: PayoutRules | None = Field(default=None, description="Replaces the payout limits.")
     actions: list[Action] | None = Field(default=None, description="Replaces the actions.")
     alerts: list[Alert] | None = Field(default=None, description="Replaces the alerts.")

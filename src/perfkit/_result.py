@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from perfkit._numbers import quantize
-from perfkit.errors import Diagnostic, EvaluationError
+from perfkit.errors import Diagnostic, EvaluationError, Severity
 
 if TYPE_CHECKING:
     from perfkit._trace import Trace
@@ -57,9 +57,36 @@ def render_value(value: Any) -> Any:
     return str(value)
 
 
+def exact_text(value: Decimal | Fraction | int) -> str:
+    """Exact text of a number: decimal digits when they end, else ``numerator/denominator``."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        if Fraction(exact) != value:
+            return f"{value.numerator}/{value.denominator}"
+        return format(exact, "f")
+    if isinstance(value, Fraction):
+        return str(value.numerator)
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def read_exact(text: str) -> Decimal | Fraction:
+    """The number :func:`exact_text` wrote."""
+    if "/" in text:
+        numerator, denominator = text.split("/")
+        return Fraction(int(numerator), int(denominator))
+    return Decimal(text)
+
+
 @dataclass(frozen=True)
 class Line:
-    """One payout line: a participant's amount from one rule in one period."""
+    """One payout line: a participant's amount from one rule in one period.
+
+    ``kind`` says what made it: ``rule`` (a rule's line), ``clawback`` (one per
+    reversed record, with the ``record`` and the ``original_period`` that paid
+    it), ``adjustment`` (a closed ``original_period``'s difference, paid in an
+    open period), ``draw`` or ``settlement`` (caps, deduction limits and the
+    negative balance). ``note`` says why, for people.
+    """
 
     participant: str
     component: str
@@ -67,16 +94,42 @@ class Line:
     period: str
     rule: str
     location: str | None = None
+    kind: str = "rule"
+    record: str | None = None
+    original_period: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The line as JSON-ready data."""
-        return {
+        """The line as JSON-ready data (optional keys only when set)."""
+        data: dict[str, Any] = {
             "participant": self.participant,
             "component": self.component,
             "amount": str(self.amount),
             "period": self.period,
             "rule": self.rule,
         }
+        if self.kind != "rule":
+            data["kind"] = self.kind
+        for key in ("record", "original_period", "note"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Line:
+        """The line :meth:`to_dict` wrote."""
+        return cls(
+            participant=str(data["participant"]),
+            component=str(data["component"]),
+            amount=Decimal(str(data["amount"])),
+            period=str(data["period"]),
+            rule=str(data["rule"]),
+            kind=str(data.get("kind", "rule")),
+            record=data.get("record"),
+            original_period=data.get("original_period"),
+            note=data.get("note"),
+        )
 
 
 @dataclass(frozen=True)
@@ -114,9 +167,78 @@ class ParticipantResult:
     flags: tuple[str, ...]
     variables: Mapping[str, Any] = field(default_factory=dict)
     notes: Mapping[str, str] = field(default_factory=dict)
+    balances: Mapping[str, Decimal] = field(default_factory=dict)
+    """Balances carried to the next period: ``draw`` (recoverable draw owed),
+    ``carried`` (negative balance owed)."""
+    records: Mapping[str, Mapping[str, Decimal | Fraction]] = field(default_factory=dict)
+    """Rule -> record key -> exact amount paid on it (rules a clawback reverses)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The participant's details as JSON-ready data."""
+        data = self._to_dict()
+        if self.balances:
+            data["balances"] = {k: str(v) for k, v in sorted(self.balances.items())}
+        if self.records:
+            data["records"] = {
+                rule: {key: exact_text(v) for key, v in paid.items()}
+                for rule, paid in sorted(self.records.items())
+            }
+        exact = self._exact()
+        if exact:
+            data["exact"] = exact
+        return data
+
+    def _exact(self) -> dict[str, str]:
+        """Values whose JSON text is rounded, exactly (so from_dict loses nothing)."""
+        out: dict[str, str] = {}
+        sections = {
+            "metrics": self.metrics,
+            "targets": self.targets,
+            "attainment": self.attainment,
+            "scores": self.components,
+            "variables": self.variables,
+        }
+        for section, values in sections.items():
+            for name, value in values.items():
+                if isinstance(value, Fraction) and exact_text(value) != render_value(value):
+                    out[f"{section}.{name}"] = exact_text(value)
+        if isinstance(self.score, Fraction) and exact_text(self.score) != render_value(self.score):
+            out["score"] = exact_text(self.score)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParticipantResult:
+        """The participant :meth:`to_dict` wrote; numbers come back exact."""
+        exact = {k: read_exact(v) for k, v in data.get("exact", {}).items()}
+
+        def numbers(section: str) -> dict[str, Any]:
+            return {
+                name: exact.get(f"{section}.{name}", _number(value))
+                for name, value in data.get(section, {}).items()
+            }
+
+        score = exact.get("score", _number(data.get("score")))
+        return cls(
+            id=str(data["id"]),
+            attributes=dict(data.get("attributes", {})),
+            metrics=numbers("metrics"),
+            targets=numbers("targets"),
+            attainment=numbers("attainment"),
+            components=numbers("scores"),
+            score=score,
+            lines=tuple(Line.from_dict(line) for line in data.get("lines", [])),
+            payout=Decimal(str(data["payout"])),
+            flags=tuple(data.get("flags", [])),
+            variables=numbers("variables"),
+            notes=dict(data.get("notes", {})),
+            balances={k: Decimal(v) for k, v in data.get("balances", {}).items()},
+            records={
+                rule: {key: read_exact(v) for key, v in paid.items()}
+                for rule, paid in data.get("records", {}).items()
+            },
+        )
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "attributes": render_value(dict(sorted(self.attributes.items()))),
@@ -131,6 +253,17 @@ class ParticipantResult:
             "flags": list(self.flags),
             "notes": dict(self.notes),
         }
+
+
+def _number(value: Any) -> Any:
+    """A value from result JSON: numbers as Decimal, anything else as it is."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            return value
+        return number if number.is_finite() else value
+    return value
 
 
 @dataclass(frozen=True)
@@ -211,6 +344,51 @@ class Result:
     def to_json(self, *, indent: int | None = 2) -> str:
         """The stable JSON text: the same inputs give the same bytes."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """The result :meth:`to_dict` wrote: amounts, balances and ratios come back exact.
+
+        Raises:
+            EvaluationError: the data is not a perfkit result, or a newer format.
+        """
+        try:
+            if data.get("format") != FORMAT_VERSION:
+                raise EvaluationError(
+                    f"not a perfkit result of format {FORMAT_VERSION} "
+                    f"(format: {data.get('format')!r})"
+                )
+            return cls(
+                policy=str(data["policy"]),
+                period=str(data["period"]),
+                currency=str(data["currency"]),
+                participants=tuple(
+                    ParticipantResult.from_dict(p) for p in data.get("participants", [])
+                ),
+                alerts=tuple(Alert(**a) for a in data.get("alerts", [])),
+                fingerprint=dict(data.get("fingerprint", {})),
+                diagnostics=tuple(
+                    Diagnostic(d["code"], d["message"], severity=Severity(d["severity"]))
+                    for d in data.get("diagnostics", [])
+                ),
+            )
+        except EvaluationError:
+            raise
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise EvaluationError(
+                f"not a valid perfkit result: {type(exc).__name__}: {exc}"
+            ) from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Result:
+        """The result :meth:`to_json` wrote (see :meth:`from_dict`)."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise EvaluationError(f"not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise EvaluationError("not a perfkit result: expected a JSON object")
+        return cls.from_dict(data)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat row per payout line (for CSV or a DataFrame)."""

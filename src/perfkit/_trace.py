@@ -10,9 +10,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from perfkit._policy_model import FormulaRule, RateRule, TieredRule
+from perfkit._incentive_model import (
+    ClawbackRule,
+    DrawRule,
+    FormulaRule,
+    ImprovementRule,
+    MultiplierRule,
+    PenaltyRule,
+    PerRecordRule,
+    PoolRule,
+    RateRule,
+    SpiffRule,
+    TieredRule,
+)
 from perfkit._result import render_value
 from perfkit.errors import EvaluationError
 
@@ -193,35 +206,46 @@ def build_trace(run: _Evaluation, participant: str, component: str | None) -> Tr
             continue
         path = f"incentives[{index}]"
         names: set[str] = set()
-        for suffix in (
-            "when",
-            "amount",
-            "cap",
-            "floor",
-            "rate.on",
-            "rate.rate",
-            "rate.threshold",
-            "tiered.on",
-            "tiered.base",
-        ):
-            expression = run.policy._expressions.get(f"{path}.{suffix}")
-            if expression is not None:
+        for key, expression in run.policy._expressions.items():
+            if key.startswith(f"{path}.") and not _other_scope(key, path):
                 names |= expression.names
         note = _describe(rule, values)
         if rule.id in outcome.notes:
             note += f"; {outcome.notes[rule.id]}"
+        children = [_input(run, participant, name, values) for name in sorted(names)]
+        children += _rule_details(run, participant, rule, path)
+        children += [
+            Trace(f"adjustment for {e.original_period}", e.amount, e.note)
+            for e in outcome.entries
+            if e.kind == "adjustment" and e.rule == rule.id
+        ]
         lines.append(
             Trace(
                 f"line {rule.id}",
-                outcome.lines[rule.id],
+                outcome.lines.get(rule.id, Decimal(0)),
                 note,
                 _where(run, path),
-                tuple(_input(run, participant, name, values) for name in sorted(names)),
+                tuple(children),
+            )
+        )
+    rule_ids = {rule.id for rule in run.policy.incentives}
+    for name, amount in outcome.lines.items():
+        if name in rule_ids or (component is not None and name != component):
+            continue
+        lines.append(
+            Trace(
+                f"line {name}",
+                amount,
+                outcome.notes.get(name) or _adjusted(outcome.entries, name),
+                _where(run, name.replace("payout.", "payout.", 1)),
             )
         )
     if component is not None and not lines:
-        known = ", ".join(rule.id for rule in run.policy.incentives)
-        raise EvaluationError(f"no component {component!r}; the plan's components are: {known}")
+        known = ", ".join([*(rule.id for rule in run.policy.incentives), *outcome.lines])
+        raise EvaluationError(
+            f"no component {component!r}; the plan's components are: "
+            + ", ".join(dict.fromkeys(known.split(", ")))
+        )
     return Trace(
         f"payout of {participant} for {run.period}",
         outcome.payout,
@@ -229,6 +253,60 @@ def build_trace(run: _Evaluation, participant: str, component: str | None) -> Tr
         run.policy.source,
         tuple(lines),
     )
+
+
+def _adjusted(entries: Any, name: str) -> str | None:
+    notes = [e.note for e in entries if e.component == name and e.note]
+    return "; ".join(notes) or None
+
+
+def _other_scope(key: str, path: str) -> bool:
+    """Expressions read per record or per team, not from the participant's values."""
+    rest = key.removeprefix(f"{path}.")
+    return rest.startswith(("per_record.", "pool.fund")) or rest == "spiff.amount"
+
+
+def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> list[Trace]:
+    """Per record: which line each record matched (or none), and clawed-back records."""
+    out: list[Trace] = []
+    outcome = run.outcomes[participant]
+    if isinstance(rule, ClawbackRule):
+        for entry in outcome.entries:
+            if entry.rule == rule.id and entry.kind == "clawback":
+                out.append(Trace(f"record {entry.record}", entry.amount, entry.note))  # noqa: PERF401
+        return out
+    done = run.passes.get(rule.id)
+    if done is None:
+        return out
+    metric_name = rule.per_record.metric if isinstance(rule, PerRecordRule) else rule.spiff.metric
+    table = run.data.table(run.policy.metrics[metric_name].table)
+    _, rows = run.credited[("", metric_name)]
+    mine = [(i, share) for i, who, share, _ in rows if who == participant]
+    for i, share in mine[:MAX_RECORDS]:
+        line = done.line_of.get(i)
+        if line is None:
+            text, label = "matches no line: pays nothing", None
+        elif isinstance(rule, PerRecordRule):
+            spec = rule.per_record.lines[line]
+            what = ", ".join(f"{k} = {v}" for k, v in spec.match.items()) or "default"
+            paid = f"rate {spec.rate}" if spec.rate is not None else f"amount {spec.amount}"
+            text, label = f"line {line} ({what}): {paid}", f"{path}.per_record.lines[{line}]"
+        else:
+            text, label = f"SPIFF {rule.spiff.amount} per record", f"{path}.spiff"
+        if share != 1:
+            text += f"; share {share:%}"
+        source = table.source(i)
+        out.append(
+            Trace(
+                f"record {table.row_ref(i)}",
+                None,
+                text,
+                _where(run, label) if label else (source.render() if source else None),
+            )
+        )
+    if len(mine) > MAX_RECORDS:
+        out.append(Trace(f"... and {len(mine) - MAX_RECORDS} more records"))
+    return out
 
 
 def _describe(rule: Any, values: dict[str, Any]) -> str:
@@ -240,18 +318,42 @@ def _describe(rule: Any, values: dict[str, Any]) -> str:
         ]
         tiers_text = ", ".join(
             f"[{t.from_}, {'…' if upper is None else upper}) "
-            f"{t.amount if t.rate is None else t.rate}"
+            f"{'amount ' + str(t.amount) if t.rate is None else t.rate}"
             for t, upper in zip(tiers, uppers, strict=True)
         )
         text = f"{rule.tiered.mode} tiers on {rule.tiered.on}: {tiers_text}"
+        if rule.tiered.cumulative:
+            text += " (year to date)"
     elif isinstance(rule, RateRule):
         text = f"{rule.rate.on} x {rule.rate.rate}"
     elif isinstance(rule, FormulaRule):
         text = str(rule.amount)
+    elif isinstance(rule, PerRecordRule):
+        text = f"per record of {rule.per_record.metric}, most specific line first"
+        if rule.per_record.keys:
+            text += f" (keys: {', '.join(rule.per_record.keys)})"
+    elif isinstance(rule, SpiffRule):
+        text = f"SPIFF {rule.spiff.amount} per {rule.spiff.per}"
+    elif isinstance(rule, MultiplierRule):
+        text = f"multiplier {rule.multiplier.factor} of {', '.join(rule.multiplier.of)}"
+    elif isinstance(rule, ImprovementRule):
+        text = f"improvement of {rule.improvement.metric} over {rule.improvement.over}"
+    elif isinstance(rule, PoolRule):
+        text = f"team pool {rule.pool.fund} by {rule.pool.group}, shared by {rule.pool.weights}"
+    elif isinstance(rule, PenaltyRule):
+        text = f"penalty {rule.penalty.amount}"
+    elif isinstance(rule, ClawbackRule):
+        spec = rule.clawback
+        text = f"clawback of {spec.of} on records cancelled ({spec.date}) within {spec.within} days"
+    elif isinstance(rule, DrawRule):
+        kind = "recoverable draw" if rule.draw.recoverable else "guarantee"
+        text = f"{kind} {rule.draw.amount}"
     else:
         text = f"kind {rule.kind}"
     if rule.when:
         text += f"; when {rule.when}"
     if rule.cap:
         text += f"; cap {rule.cap}"
+    if rule.cap_ytd:
+        text += f"; year-to-date cap {rule.cap_ytd}"
     return text

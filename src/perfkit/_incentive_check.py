@@ -1,0 +1,295 @@
+"""Load-time checks of incentive rules: their expressions, scopes and references.
+
+Each rule kind reads names from one of three scopes: the participant's values
+(metrics, targets, attainment, attributes, variables, earlier rules' lines),
+a record's columns (per-record rates and SPIFF amounts), or a team's totals
+(a pool's fund). Problems are reported at the field's line, all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from perfkit._incentive_model import (
+    ClawbackRule,
+    DrawRule,
+    FormulaRule,
+    ImprovementRule,
+    MultiplierRule,
+    PenaltyRule,
+    PerRecordRule,
+    PoolRule,
+    RateRule,
+    SpiffRule,
+    TieredRule,
+)
+
+if TYPE_CHECKING:
+    from perfkit._policy_check import _Checker
+
+__all__ = ["RECORD_KINDS", "check_incentive", "check_payout", "team_names"]
+
+Path = tuple[str | int, ...]
+Field = tuple[str | None, Path, frozenset[str]]
+
+RECORD_KINDS = (PerRecordRule, SpiffRule)
+"""Rule kinds that pay per record (a SPIFF only with ``per: record``)."""
+
+
+def _pays_per_record(rule: Any) -> bool:
+    return isinstance(rule, PerRecordRule) or (
+        isinstance(rule, SpiffRule) and rule.spiff.per == "record"
+    )
+
+
+def team_names(c: _Checker) -> frozenset[str]:
+    """Names a pool's fund may read: team totals, team targets and attainment, size."""
+    policy = c.policy
+    names = {"team.size", *policy.rate_tables}
+    for name, metric in policy.metrics.items():
+        if metric.aggregation in ("sum", "count"):
+            names.add(f"team.{name}")
+    for name in policy.targets:
+        names.update({f"team.target.{name}", f"team.attainment.{name}"})
+    return frozenset(names)
+
+
+def _record_names(c: _Checker, metric_name: str) -> frozenset[str]:
+    policy = c.policy
+    metric = policy.metrics.get(metric_name)
+    table = policy.tables.get(metric.table) if metric is not None else None
+    columns = set(table.columns) if table is not None else set()
+    return frozenset(columns | set(policy.rate_tables))
+
+
+def check_incentive(
+    c: _Checker,
+    rule: Any,
+    index: int,
+    rules: Sequence[Any],
+    path: Path,
+    scope: frozenset[str],
+) -> list[Field]:
+    """Structural checks of one rule; returns its expression fields and their scopes."""
+    fields: list[Field] = [(getattr(rule, f), (*path, f), scope) for f in ("when", "cap", "floor")]
+    fields.append((rule.cap_ytd, (*path, "cap_ytd"), scope))
+
+    def number_or_text(value: Any, where: Path, names: frozenset[str]) -> None:
+        if isinstance(value, str):
+            fields.append((value, where, names))
+
+    if isinstance(rule, FormulaRule):
+        fields.append((rule.amount, (*path, "amount"), scope))
+    elif isinstance(rule, RateRule):
+        fields.append((rule.rate.on, (*path, "rate", "on"), scope))
+        number_or_text(rule.rate.rate, (*path, "rate", "rate"), scope)
+        fields.append((rule.rate.threshold, (*path, "rate", "threshold"), scope))
+    elif isinstance(rule, TieredRule):
+        fields.append((rule.tiered.on, (*path, "tiered", "on"), scope))
+        fields.append((rule.tiered.base, (*path, "tiered", "base"), scope))
+    elif isinstance(rule, PerRecordRule):
+        spec = rule.per_record
+        _check_record_metric(c, spec.metric, (*path, "per_record", "metric"), sums=True)
+        names = _record_names(c, spec.metric)
+        _check_lines(c, rule, (*path, "per_record"))
+        for i, line in enumerate(spec.lines):
+            where = (*path, "per_record", "lines", i)
+            number_or_text(line.rate, (*where, "rate"), names)
+            number_or_text(line.amount, (*where, "amount"), names)
+    elif isinstance(rule, SpiffRule):
+        spec_ = rule.spiff
+        if spec_.metric is not None:
+            _check_record_metric(c, spec_.metric, (*path, "spiff", "metric"), sums=False)
+            number_or_text(spec_.amount, (*path, "spiff", "amount"), _record_names(c, spec_.metric))
+        else:
+            number_or_text(spec_.amount, (*path, "spiff", "amount"), scope)
+    elif isinstance(rule, MultiplierRule):
+        earlier = {r.id for r in rules[:index]}
+        for name in rule.multiplier.of:
+            if name not in earlier:
+                later = name in {r.id for r in rules[index:]}
+                c.error(
+                    "policy.rule-order" if later else "policy.unknown-rule",
+                    f"multiplier {rule.id!r} scales {name!r}, which "
+                    + (
+                        "is computed at or after it: move it earlier"
+                        if later
+                        else "is not an incentive of this policy"
+                    ),
+                    (*path, "multiplier", "of"),
+                )
+        number_or_text(rule.multiplier.factor, (*path, "multiplier", "factor"), scope)
+    elif isinstance(rule, ImprovementRule):
+        spec_i = rule.improvement
+        if spec_i.metric not in c.policy.metrics:
+            c.error(
+                "policy.unknown-metric",
+                f"unknown metric {spec_i.metric!r}; known: {', '.join(c.policy.metrics) or 'none'}",
+                (*path, "improvement", "metric"),
+            )
+        if spec_i.rate is not None:
+            number_or_text(spec_i.rate, (*path, "improvement", "rate"), scope)
+        fields.append((spec_i.base, (*path, "improvement", "base"), scope))
+    elif isinstance(rule, PoolRule):
+        _check_pool(c, rule, path)
+        fields.append((rule.pool.fund, (*path, "pool", "fund"), team_names(c)))
+    elif isinstance(rule, PenaltyRule):
+        number_or_text(rule.penalty.amount, (*path, "penalty", "amount"), scope)
+    elif isinstance(rule, ClawbackRule):
+        _check_clawback(c, rule, rules, path)
+    elif isinstance(rule, DrawRule):
+        after = [r.id for r in rules[index + 1 :] if not isinstance(r, DrawRule)]
+        if after:
+            c.error(
+                "policy.rule-order",
+                f"draw {rule.id!r} settles the period's earnings, but {after[0]!r} comes "
+                "after it: put draws after every other incentive",
+                (*path, "draw"),
+            )
+        number_or_text(rule.draw.amount, (*path, "draw", "amount"), scope)
+        if rule.draw.recover is not None:
+            fields.append((rule.draw.recover.limit, (*path, "draw", "recover", "limit"), scope))
+    return fields
+
+
+def _check_record_metric(c: _Checker, name: str, where: Path, *, sums: bool) -> None:
+    metric = c.policy.metrics.get(name)
+    if metric is None:
+        c.error(
+            "policy.unknown-metric",
+            f"unknown metric {name!r}; known: {', '.join(c.policy.metrics) or 'none'}",
+            where,
+        )
+    elif sums and metric.aggregation != "sum":
+        c.error(
+            "policy.per-record-metric",
+            f"metric {name!r} is a {metric.aggregation}; a per-record rate needs a sum metric "
+            "(its summed column is the amount each record's rate applies to)",
+            where,
+        )
+
+
+def _check_lines(c: _Checker, rule: PerRecordRule, path: Path) -> None:
+    spec = rule.per_record
+    metric = c.policy.metrics.get(spec.metric)
+    table = c.policy.tables.get(metric.table) if metric is not None else None
+    used: list[str] = []
+    for line in spec.lines:
+        used += [key for key in line.match if key not in used]
+    for i, line in enumerate(spec.lines):
+        for key in line.match:
+            if table is not None and key not in table.columns:
+                c.error(
+                    "policy.unknown-column",
+                    f"unknown column {key!r} of table {metric.table!r}; "  # type: ignore[union-attr]
+                    f"known: {', '.join(table.columns)}",
+                    (*path, "lines", i, "match", key),
+                )
+    if spec.keys is None and len(used) > 1:
+        c.error(
+            "policy.per-record-keys",
+            f"lines match on {', '.join(map(repr, used))}: list them in 'keys', most important "
+            "first, so it is clear which line wins when several match",
+            (*path, "lines"),
+        )
+    elif spec.keys is not None:
+        missing = [key for key in used if key not in spec.keys]
+        if missing:
+            c.error(
+                "policy.per-record-keys",
+                f"lines match on {', '.join(map(repr, missing))}, missing from 'keys'",
+                (*path, "keys"),
+            )
+    seen: dict[tuple[tuple[str, str], ...], int] = {}
+    for i, line in enumerate(spec.lines):
+        signature = tuple(sorted((k, str(v)) for k, v in line.match.items()))
+        if signature in seen:
+            what = "the default line" if not signature else f"match {dict(line.match)}"
+            c.error(
+                "policy.duplicate-line",
+                f"lines {seen[signature]} and {i} both have {what}: a record could pay either",
+                (*path, "lines", i),
+            )
+        seen.setdefault(signature, i)
+
+
+def _check_pool(c: _Checker, rule: PoolRule, path: Path) -> None:
+    from perfkit._policy_check import attribute_names
+
+    spec = rule.pool
+    attributes = attribute_names(c.policy)
+    if spec.group not in attributes:
+        c.error(
+            "policy.unknown-attribute",
+            f"pool {rule.id!r} groups by {spec.group!r}, which is not a participant attribute; "
+            f"known: {', '.join(sorted(attributes)) or 'none'}",
+            (*path, "pool", "group"),
+        )
+    if spec.weights == "score" and c.policy.scorecard is None:
+        c.error(
+            "policy.pool-score",
+            f"pool {rule.id!r} shares by score, but the policy has no scorecard",
+            (*path, "pool", "weights"),
+        )
+    if spec.contribution is not None and spec.contribution not in c.policy.metrics:
+        c.error(
+            "policy.unknown-metric",
+            f"unknown metric {spec.contribution!r}; known: {', '.join(c.policy.metrics)}",
+            (*path, "pool", "contribution"),
+        )
+
+
+def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path: Path) -> None:
+    spec = rule.clawback
+    target = next((r for r in rules if r.id == spec.of), None)
+    where = (*path, "clawback")
+    if target is None or not _pays_per_record(target):
+        what = "is not an incentive of this policy" if target is None else "does not pay per record"
+        c.error(
+            "policy.clawback-of",
+            f"clawback {rule.id!r} reverses {spec.of!r}, which {what}: a clawback reverses a "
+            "per_record rule or a SPIFF per record, whose records it can trace",
+            (*where, "of"),
+        )
+        return
+    metric_name = (
+        target.per_record.metric if isinstance(target, PerRecordRule) else target.spiff.metric
+    )
+    metric = c.policy.metrics.get(metric_name)
+    table = c.policy.tables.get(metric.table) if metric is not None else None
+    if metric is None or table is None:
+        return
+    error: Callable[[str, str, Path], None] = c.error
+    if spec.date not in table.columns or table.columns[spec.date] != "date":
+        have = "" if spec.date not in table.columns else f" (it is {table.columns[spec.date]})"
+        error(
+            "policy.clawback-date",
+            f"clawback {rule.id!r} needs a date column of table {metric.table!r} saying when a "
+            f"record was cancelled or refunded; {spec.date!r} is not one{have}",
+            (*where, "date"),
+        )
+    if metric.date is None:
+        error(
+            "policy.clawback-date",
+            f"clawback {rule.id!r}: metric {metric_name!r} has no 'date' column, so the window "
+            f"of {spec.within} days has nothing to start from",
+            (*where, "within"),
+        )
+    if table.key is None:
+        error(
+            "policy.clawback-key",
+            f"clawback {rule.id!r}: table {metric.table!r} has no 'key', so a reversed record "
+            "cannot be linked to the line that paid it",
+            (*where, "of"),
+        )
+
+
+def check_payout(c: _Checker, scope: frozenset[str], prefix: Path, payout: Any) -> list[Field]:
+    """The ``payout`` section's expressions: caps on the rule scope, deductions + earnings."""
+    path = (*prefix, "payout")
+    return [
+        (payout.cap, (*path, "cap"), scope),
+        (payout.cap_ytd, (*path, "cap_ytd"), scope),
+        (payout.deductions, (*path, "deductions"), scope | {"earnings"}),
+    ]
