@@ -21,6 +21,7 @@ from perfkit._dataset import Dataset
 from perfkit._demo import DEMO_PERIOD, copy_demo, demo_files
 from perfkit._engine import evaluate
 from perfkit._loader import load_policy
+from perfkit._periods import evaluate_periods, paid_json
 from perfkit._planner import plan_goal, suggest_for_policy
 from perfkit._policy import Policy
 from perfkit._policy_tests import run_policy_tests
@@ -231,6 +232,56 @@ def run(
     loaded, dataset = _load_inputs(policy, data)
     result = evaluate(loaded, dataset, period, as_of=as_of, progress=_progress(quiet))
     _emit(render(result, fmt), out)
+
+
+@cli.command()
+@_inputs
+@click.option(
+    "--period",
+    "periods",
+    required=True,
+    multiple=True,
+    help="A period label; repeat it for each period, in order (e.g. the months of a year).",
+)
+@click.option(
+    "--paid",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="JSON of results already paid (closed periods), as this command wrote them.",
+)
+@_output
+def periods(
+    policy: Path,
+    data: Path,
+    periods: tuple[str, ...],
+    paid: Path | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Evaluate POLICY for several periods in order, carrying balances forward.
+
+    Closed periods given in --paid come back as they were paid; changes found in
+    them are paid as adjustment lines in the first open period. The JSON output
+    (--format json) is what --paid reads back next time.
+    """
+    loaded, dataset = _load_inputs(policy, data)
+    earlier = None
+    if paid is not None:
+        try:
+            earlier = json.loads(paid.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise EvaluationError(f"{paid}: not JSON: {exc}") from None
+        if not isinstance(earlier, list):
+            raise EvaluationError(f"{paid}: expected a JSON array of results")
+    results = evaluate_periods(loaded, dataset, periods, paid=earlier)
+    if fmt == "json":
+        text = paid_json(results)
+    elif fmt == "csv":
+        parts = [render(result, "csv") for result in results]
+        text = parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:])
+    else:
+        text = "\n".join(render(result, "table") for result in results)
+    _emit(text, out)
 
 
 @cli.command()

@@ -276,8 +276,8 @@ class _Evaluation:
     def _targets(self, period: Period | None = None) -> dict[str, dict[str, Any]]:
         """Targets per metric and participant for ``period`` (default: the one evaluated).
 
-        For a fiscal year with no row of its own, a participant's target is the
-        sum of their rows for periods inside the year (e.g. twelve months).
+        A participant with no row for the period itself gets the sum of their rows
+        for periods inside it (a quarter's months, a year's quarters).
         """
         span = period or self.period
         out: dict[str, dict[str, Any]] = {}
@@ -292,7 +292,7 @@ class _Evaluation:
             inside: dict[str, Any] = {}
             for i, who in enumerate(who_column):
                 if periods is not None and not self._same_period(periods[i], span):
-                    if span is not self.period and self._inside(periods[i], span):
+                    if self._inside(periods[i], span):
                         value = values[i]
                         if value is not None:
                             inside[who] = inside.get(who, 0) + value
@@ -339,8 +339,15 @@ class _Evaluation:
         self.outcomes_by_participant(progress)
         results = [self._participant_result(who, o) for who, o in self.outcomes.items()]
         alerts: list[Alert] = []
+        problems: list[str] = []
         for who, outcome in self.outcomes.items():
-            alerts += self._alerts(who, outcome)
+            try:
+                alerts += self._alerts(who, outcome)
+            except EvaluationError as exc:
+                problems.append(f"participant {who!r}: {exc}")
+        if problems:
+            head = f"evaluating {self.policy.name!r} for {self.period} failed"
+            raise EvaluationError(head + ":\n  " + "\n  ".join(problems))
         return Result(
             policy=self.policy.name,
             period=self.period.label,

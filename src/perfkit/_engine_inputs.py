@@ -84,9 +84,10 @@ def build_inputs(
         elif isinstance(rule, TieredRule) and rule.tiered.cumulative:
             for who, pair in _year_to_date(run, givens, problems).items():
                 cumulative.setdefault(who, {})[rule.id] = pair
-        elif isinstance(rule, ClawbackRule) and run.with_clawbacks:
-            for who, items in _clawbacks(run, rule, detail).items():
-                clawbacks.setdefault(who, {})[rule.id] = items
+        elif isinstance(rule, ClawbackRule):
+            found = _clawbacks(run, rule, detail) if run.with_clawbacks else {}
+            for who in givens:
+                clawbacks.setdefault(who, {})[rule.id] = found.get(who, [])
     return {
         who: Inputs(
             records=records.get(who, {}),

@@ -28,7 +28,7 @@ from perfkit._incentive_model import (
 if TYPE_CHECKING:
     from perfkit._policy_check import _Checker
 
-__all__ = ["RECORD_KINDS", "check_incentive", "check_payout", "team_names"]
+__all__ = ["RECORD_KINDS", "check_incentive", "check_payout", "team_names", "test_inputs"]
 
 Path = tuple[str | int, ...]
 Field = tuple[str | None, Path, frozenset[str]]
@@ -244,6 +244,15 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
     spec = rule.clawback
     target = next((r for r in rules if r.id == spec.of), None)
     where = (*path, "clawback")
+    position = {r.id: i for i, r in enumerate(rules)}
+    if target is not None and position[spec.of] > position[rule.id]:
+        c.error(
+            "policy.rule-order",
+            f"clawback {rule.id!r} reverses {spec.of!r}, which comes after it: a record "
+            "cancelled in the period it was paid is reversed at what it was paid, so put "
+            "the clawback after the rule it reverses",
+            (*where, "of"),
+        )
     if target is None or not _pays_per_record(target):
         what = "is not an incentive of this policy" if target is None else "does not pay per record"
         c.error(
@@ -283,6 +292,18 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
             "cannot be linked to the line that paid it",
             (*where, "of"),
         )
+
+
+def test_inputs(policy: Any) -> set[str]:
+    """Names a policy test may give for what the engine computes or carries in."""
+    names = {"balance.draw", "balance.carried", "ytd.payout"}
+    for rule in policy.incentives:
+        names.add(f"ytd.{rule.id}")
+        if _pays_per_record(rule) or isinstance(rule, ClawbackRule):
+            names.add(f"records.{rule.id}")
+        if isinstance(rule, PoolRule):
+            names.add(f"pool.{rule.id}")
+    return names
 
 
 def check_payout(c: _Checker, scope: frozenset[str], prefix: Path, payout: Any) -> list[Field]:

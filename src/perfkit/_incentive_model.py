@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -113,7 +114,8 @@ def check_tiers(tiers: list[Tier], *, negative: bool = False) -> list[Tier]:
             if paid is not None and paid < 0:
                 raise ErrorAt(
                     f"tier {index} pays {paid}, below zero: tiers pay non-negative rates and "
-                    "amounts (deduct with a 'penalty' rule, or set 'negative: true' on purpose)"
+                    "amounts (deduct with a 'penalty' rule, or set 'negative: true' on purpose)",
+                    index,
                 )
     return tiers
 
@@ -271,7 +273,17 @@ class SpiffRule(_RuleBase):
 class MultiplierSpec(StrictModel):
     """Scale earlier rules' lines: pays (factor - 1) x their sum."""
 
-    of: list[Identifier] = Field(min_length=1, description="Earlier rules whose lines it scales.")
+    of: Annotated[
+        list[Identifier],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                ]
+            }
+        ),
+    ] = Field(min_length=1, description="Earlier rules whose lines it scales (one or a list).")
     factor: Number | Expr = Field(
         description="The multiplier, e.g. 1.5 (a kicker) or 0.5 (a decelerator)."
     )

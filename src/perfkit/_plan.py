@@ -8,6 +8,7 @@ Fraction); each incentive line is rounded once, at its named quantum and mode.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -361,6 +362,8 @@ def _pay_rule(run: _Run, rule: Any, path: str) -> None:
 
 
 def _add(run: _Run, entry: Entry) -> None:
+    if not entry.amount and entry.amount.as_tuple().exponent == 0:
+        entry = dataclasses.replace(entry, amount=run.round(Fraction(0), None))  # 0 -> 0.00
     run.entries.append(entry)
     if entry.kind in ("rule", "draw"):
         run.values[entry.rule] = entry.amount
@@ -477,16 +480,16 @@ def _pool(run: _Run, rule: PoolRule) -> Fraction:
 def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
     if rule.when is not None and run.expr(f"{path}.when") is not True:
         run.notes[rule.id] = f"not applied: 'when: {rule.when}' does not hold"
-        _add(run, Entry(rule.id, rule.id, Decimal(0)))
+        _add(run, Entry(rule.id, rule.id, run.round(Fraction(0), rule)))
         return
     run.values[rule.id] = Decimal(0)
     reversed_ = run.inputs.clawbacks.get(rule.id)
-    if reversed_ is None:  # a policy test gives the amount to reverse
-        amount = run.given_number(f"records.{rule.id}", Fraction(0))
+    if reversed_ is None and f"records.{rule.id}" in run.given:  # a policy test's amount
+        amount = run.given_number(f"records.{rule.id}")
         _add(run, Entry(rule.id, rule.id, -run.round(amount, rule), kind="clawback"))
         return
     if not reversed_:
-        _add(run, Entry(rule.id, rule.id, Decimal(0)))
+        _add(run, Entry(rule.id, rule.id, run.round(Fraction(0), rule)))
         return
     for record, period, recorded in reversed_:
         paid = (
@@ -589,7 +592,9 @@ def _settle(run: _Run, draws: list[tuple[int, DrawRule]]) -> dict[str, Decimal]:
             carried -= net
     if limits.negative == "carry" or carried:
         balances["carried"] = carried
-    return balances
+    return {
+        name: value if value else run.round(Fraction(0), None) for name, value in balances.items()
+    }
 
 
 def _draw(run: _Run, rule: DrawRule, path: str, earned: Decimal, owed: Decimal) -> Decimal:

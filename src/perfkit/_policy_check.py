@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from perfkit._expr import compile_expression
-from perfkit._incentive_check import check_incentive, check_payout
-from perfkit._incentive_model import PayoutRules
+from perfkit._incentive_check import check_incentive, check_payout, test_inputs
+from perfkit._incentive_model import RULE_KINDS, PayoutRules
 from perfkit._policy_model import (
     Action,
     Alert,
@@ -341,10 +341,18 @@ def _check_rules(
         c.remember(path)
         later = set(ids[index:])
         fields = check_incentive(c, rule, index, rules, path, rule_scope)
-        if isinstance(rule, PluginRule) and c.registry.rule_kinds().get(rule.kind) is None:
+        if isinstance(rule, PluginRule) and rule.kind in RULE_KINDS:
             c.error(
                 "policy.unknown-rule-kind",
-                _unknown("rule kind", rule.kind, c.registry.rule_kinds()),
+                f"{rule.kind!r} is a built-in kind: write it as its own key, "
+                f"'{rule.kind}: {{...}}', not 'kind: {rule.kind}'",
+                (*path, "kind"),
+            )
+        elif isinstance(rule, PluginRule) and c.registry.rule_kinds().get(rule.kind) is None:
+            plugins = [k for k in c.registry.rule_kinds() if k not in RULE_KINDS]
+            c.error(
+                "policy.unknown-rule-kind",
+                _unknown("rule kind", rule.kind, plugins),
                 (*path, "kind"),
             )
         for text, where, field_scope in fields:
@@ -413,8 +421,10 @@ def _placeholders(message: str) -> list[str]:
 
 def _check_tests(c: _Checker, names: set[str]) -> None:
     policy = c.policy
-    inputs = names - set(policy.variables)
+    inputs = (names - set(policy.variables)) | test_inputs(policy)
     outputs = set(names) | {"payout", "flags"} | {rule.id for rule in policy.incentives}
+    outputs |= {"payout.deductions", "payout.cap", "payout.cap_ytd", "payout.balance"}
+    outputs |= {"balance.draw", "balance.carried"}
     if policy.scorecard is not None:
         outputs |= {"score"} | {f"score.{k.name}" for k in policy.scorecard.components}
     for index, example in enumerate(policy.tests):

@@ -81,6 +81,10 @@ def run_policy_tests(policy: Policy) -> Iterator[TestOutcome]:
             continue
         results: dict[str, Any] = dict(outcome.values)
         results["flags"] = list(outcome.flags)
+        for component, amount in outcome.lines.items():
+            results.setdefault(component, amount)  # settlement lines: payout.cap...
+        for name, balance in outcome.balances.items():
+            results[f"balance.{name}"] = balance
         mismatches = []
         for key, expected in example.expect.items():
             actual = results.get(key, _MISSING)

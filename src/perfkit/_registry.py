@@ -172,6 +172,11 @@ class Registry:
                 builtin=True,
                 lazy=name in LAZY,
             )
+        from perfkit._incentive_model import RULE_KINDS
+
+        for key, model in RULE_KINDS.items():
+            if key != "kind":  # the built-in kinds, each named by its YAML key
+                registry._rule_kinds[key] = model
         return registry
 
     def copy(self) -> Registry:
@@ -301,6 +306,13 @@ class Registry:
                 f"rule kind name {name!r} must be non-empty text without spaces, "
                 "not starting with '_'"
             )
+        from perfkit._incentive_model import RULE_KINDS
+
+        if name in RULE_KINDS:
+            raise InvalidValueError(
+                f"rule kind {name!r} is built in (a policy names it by its key, "
+                f"'{name}:'): choose another name for a plugin kind"
+            )
         if name in self._rule_kinds and not replace:
             raise InvalidValueError(
                 f"rule kind {name!r} is already registered; pass replace=True to replace it"
@@ -324,7 +336,11 @@ class Registry:
             ) from None
 
     def rule_kinds(self) -> Mapping[str, object]:
-        """A read-only view of every rule kind, by name."""
+        """A read-only view of every rule kind, by name.
+
+        The built-in kinds map to their models, named by their YAML keys
+        (``tiered``, ``per_record``...); plugins add theirs beside them.
+        """
         return MappingProxyType(self._rule_kinds)
 
     # -- plugins --------------------------------------------------------------

@@ -25,13 +25,14 @@ def render(result: Result, fmt: str) -> str:
 
 def _csv(result: Result) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(
-        out,
-        fieldnames=["participant", "component", "amount", "period", "rule"],
-        lineterminator="\n",
-    )
+    rows = result.to_rows()
+    fieldnames = ["participant", "component", "amount", "period", "rule"]
+    extra = ["kind", "record", "original_period", "note"]
+    if any(key in row for row in rows for key in extra):  # clawbacks, adjustments...
+        fieldnames += extra
+    writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(result.to_rows())
+    writer.writerows(rows)
     return out.getvalue()
 
 
@@ -43,8 +44,10 @@ def _percent(value: object) -> str:
 
 
 def _table(result: Result) -> str:
-    components = (
-        [line.component for line in result.participants[0].lines] if result.participants else []
+    # Rule components first, as the first participant has them; then components
+    # only some participants have (settlement lines), in order of appearance.
+    components = list(
+        dict.fromkeys(line.component for p in result.participants for line in p.lines)
     )
     attained = sorted(result.participants[0].attainment) if result.participants else []
     table = Table(title=f"{result.policy} — {result.period} ({result.currency})", show_footer=True)
@@ -66,7 +69,10 @@ def _table(result: Result) -> str:
         row = [participant.id]
         row += [_percent(participant.attainment.get(name)) for name in attained]
         row.append("—" if score is None else f"{Decimal(str(render_value(score))):.1f}")
-        row += [f"{line.amount:,}" for line in participant.lines]
+        mine: dict[str, Decimal] = {}
+        for line in participant.lines:
+            mine[line.component] = mine.get(line.component, Decimal(0)) + line.amount
+        row += [f"{mine[name]:,}" if name in mine else "—" for name in components]
         row.append(f"{participant.payout:,}")
         row.append(", ".join(participant.flags))
         table.add_row(*row)
