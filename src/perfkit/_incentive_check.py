@@ -24,9 +24,19 @@ from perfkit._incentive_model import (
     SpiffRule,
     TieredRule,
 )
+from perfkit._numbers import parse_decimal
+from perfkit._time import to_date
+from perfkit.errors import InvalidValueError
 
 if TYPE_CHECKING:
     from perfkit._policy_check import _Checker
+
+
+def _unknown(what: str, name: str, known: Any) -> str:
+    from perfkit._policy_check import _unknown as unknown
+
+    return unknown(what, name, known)
+
 
 __all__ = ["RECORD_KINDS", "check_incentive", "check_payout", "team_names", "test_inputs"]
 
@@ -106,18 +116,24 @@ def check_incentive(
             number_or_text(spec_.amount, (*path, "spiff", "amount"), scope)
     elif isinstance(rule, MultiplierRule):
         earlier = {r.id for r in rules[:index]}
-        for name in rule.multiplier.of:
-            if name not in earlier:
-                later = name in {r.id for r in rules[index:]}
+        later_ids = {r.id for r in rules[index + 1 :]}
+        for k, name in enumerate(rule.multiplier.of):
+            where = (*path, "multiplier", "of", k)
+            if name == rule.id:
+                c.error("policy.rule-order", f"multiplier {rule.id!r} cannot scale itself", where)
+            elif name in later_ids:
                 c.error(
-                    "policy.rule-order" if later else "policy.unknown-rule",
-                    f"multiplier {rule.id!r} scales {name!r}, which "
-                    + (
-                        "is computed at or after it: move it earlier"
-                        if later
-                        else "is not an incentive of this policy"
-                    ),
-                    (*path, "multiplier", "of"),
+                    "policy.rule-order",
+                    f"multiplier {rule.id!r} scales {name!r}, which comes after it: "
+                    f"move {name!r} before {rule.id!r}",
+                    where,
+                )
+            elif name not in earlier:
+                c.error(
+                    "policy.unknown-rule",
+                    _unknown("incentive", name, earlier)
+                    + f" (multiplier {rule.id!r} scales earlier incentives)",
+                    where,
                 )
         number_or_text(rule.multiplier.factor, (*path, "multiplier", "factor"), scope)
     elif isinstance(rule, ImprovementRule):
@@ -125,7 +141,7 @@ def check_incentive(
         if spec_i.metric not in c.policy.metrics:
             c.error(
                 "policy.unknown-metric",
-                f"unknown metric {spec_i.metric!r}; known: {', '.join(c.policy.metrics) or 'none'}",
+                _unknown("metric", spec_i.metric, c.policy.metrics),
                 (*path, "improvement", "metric"),
             )
         if spec_i.rate is not None:
@@ -158,7 +174,7 @@ def _check_record_metric(c: _Checker, name: str, where: Path, *, sums: bool) -> 
     if metric is None:
         c.error(
             "policy.unknown-metric",
-            f"unknown metric {name!r}; known: {', '.join(c.policy.metrics) or 'none'}",
+            _unknown("metric", name, c.policy.metrics),
             where,
         )
     elif sums and metric.aggregation != "sum":
@@ -174,18 +190,32 @@ def _check_lines(c: _Checker, rule: PerRecordRule, path: Path) -> None:
     spec = rule.per_record
     metric = c.policy.metrics.get(spec.metric)
     table = c.policy.tables.get(metric.table) if metric is not None else None
+    columns = dict(table.columns) if table is not None else None
     used: list[str] = []
     for line in spec.lines:
         used += [key for key in line.match if key not in used]
     for i, line in enumerate(spec.lines):
-        for key in line.match:
-            if table is not None and key not in table.columns:
+        for key, value in line.match.items():
+            where = (*path, "lines", i, "match", key)
+            if columns is None:
+                continue
+            if key not in columns:
                 c.error(
                     "policy.unknown-column",
-                    f"unknown column {key!r} of table {metric.table!r}; "  # type: ignore[union-attr]
-                    f"known: {', '.join(table.columns)}",
-                    (*path, "lines", i, "match", key),
+                    _unknown(f"column of table {metric.table!r}", key, columns),  # type: ignore[union-attr]
+                    where,
                 )
+                continue
+            problem = _match_problem(value, columns[key])
+            if problem:
+                c.error("policy.column-type", f"match value {value!r} {problem}", where)
+    for i, key in enumerate(spec.keys or []):
+        if columns is not None and key not in columns:
+            c.error(
+                "policy.unknown-column",
+                _unknown(f"column of table {metric.table!r}", key, columns),  # type: ignore[union-attr]
+                (*path, "keys", i),
+            )
     if spec.keys is None and len(used) > 1:
         c.error(
             "policy.per-record-keys",
@@ -198,20 +228,48 @@ def _check_lines(c: _Checker, rule: PerRecordRule, path: Path) -> None:
         if missing:
             c.error(
                 "policy.per-record-keys",
-                f"lines match on {', '.join(map(repr, missing))}, missing from 'keys'",
+                f"lines match on {', '.join(map(repr, missing))}, missing from 'keys': add "
+                "them, most important first",
                 (*path, "keys"),
             )
     seen: dict[tuple[tuple[str, str], ...], int] = {}
     for i, line in enumerate(spec.lines):
-        signature = tuple(sorted((k, str(v)) for k, v in line.match.items()))
+        signature = tuple(sorted((k, _canonical(v)) for k, v in line.match.items()))
         if signature in seen:
-            what = "the default line" if not signature else f"match {dict(line.match)}"
+            if not signature:
+                message = f"lines {seen[signature]} and {i} are both default lines (no 'match')"
+            else:
+                both = " and ".join(f"{k} = {v!r}" for k, v in line.match.items())
+                message = f"lines {seen[signature]} and {i} both match {both}"
             c.error(
                 "policy.duplicate-line",
-                f"lines {seen[signature]} and {i} both have {what}: a record could pay either",
+                message + ": a record could be paid by either; keep one",
                 (*path, "lines", i),
             )
         seen.setdefault(signature, i)
+
+
+def _canonical(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _match_problem(value: Any, column_type: str) -> str | None:
+    """Why a match value can never equal a value of the column, or None."""
+    if column_type == "bool" and not isinstance(value, bool):
+        return "is not a bool (column type bool): write true or false"
+    if column_type in ("decimal", "integer"):
+        if isinstance(value, bool):
+            return f"is a bool, but the column is {column_type}"
+        try:
+            parse_decimal(value)
+        except InvalidValueError:
+            return f"is not a number (column type {column_type})"
+    if column_type == "date":
+        try:
+            to_date(value)
+        except InvalidValueError:
+            return "is not a date (column type date): write it as YYYY-MM-DD"
+    return None
 
 
 def _check_pool(c: _Checker, rule: PoolRule, path: Path) -> None:
@@ -222,8 +280,8 @@ def _check_pool(c: _Checker, rule: PoolRule, path: Path) -> None:
     if spec.group not in attributes:
         c.error(
             "policy.unknown-attribute",
-            f"pool {rule.id!r} groups by {spec.group!r}, which is not a participant attribute; "
-            f"known: {', '.join(sorted(attributes)) or 'none'}",
+            _unknown("participant attribute", spec.group, attributes)
+            + f" (pool {rule.id!r} groups members into teams by it)",
             (*path, "pool", "group"),
         )
     if spec.weights == "score" and c.policy.scorecard is None:
@@ -235,7 +293,7 @@ def _check_pool(c: _Checker, rule: PoolRule, path: Path) -> None:
     if spec.contribution is not None and spec.contribution not in c.policy.metrics:
         c.error(
             "policy.unknown-metric",
-            f"unknown metric {spec.contribution!r}; known: {', '.join(c.policy.metrics)}",
+            _unknown("metric", spec.contribution, c.policy.metrics),
             (*path, "pool", "contribution"),
         )
 
@@ -248,9 +306,8 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
     if target is not None and position[spec.of] > position[rule.id]:
         c.error(
             "policy.rule-order",
-            f"clawback {rule.id!r} reverses {spec.of!r}, which comes after it: a record "
-            "cancelled in the period it was paid is reversed at what it was paid, so put "
-            "the clawback after the rule it reverses",
+            f"clawback {rule.id!r} reverses what {spec.of!r} paid, so {spec.of!r} must run "
+            f"first: move {rule.id!r} after it",
             (*where, "of"),
         )
     if target is None or not _pays_per_record(target):
@@ -289,7 +346,8 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
         error(
             "policy.clawback-key",
             f"clawback {rule.id!r}: table {metric.table!r} has no 'key', so a reversed record "
-            "cannot be linked to the line that paid it",
+            f"cannot be linked to the line that paid it: add 'key: <id column>' to table "
+            f"{metric.table!r}",
             (*where, "of"),
         )
 

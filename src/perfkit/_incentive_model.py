@@ -90,6 +90,16 @@ class Tier(StrictModel):
         return self
 
 
+def _not_negative(value: Any, what: str) -> Any:
+    """A literal rate, amount or factor below zero is refused (penalties deduct)."""
+    if isinstance(value, Decimal) and value < 0:
+        raise ValueError(
+            f"the {what} {value} is below zero: deduct with a 'penalty' rule, whose amount "
+            "is the (positive) deduction"
+        )
+    return value
+
+
 def check_tiers(tiers: list[Tier], *, negative: bool = False) -> list[Tier]:
     """Tiers must be in increasing order, meet without gaps or overlaps, pay >= 0."""
     for index, (low, high) in enumerate(itertools.pairwise(tiers)):
@@ -149,10 +159,8 @@ class RateSpec(StrictModel):
 
     @field_validator("rate")
     @classmethod
-    def _not_negative(cls, value: Decimal | str) -> Decimal | str:
-        if isinstance(value, Decimal) and value < 0:
-            raise ValueError(f"the rate {value} is below zero: deduct with a 'penalty' rule")
-        return value
+    def _not_negative(cls, value: Any) -> Any:
+        return _not_negative(value, "rate")
 
 
 class RateRule(_RuleBase):
@@ -194,7 +202,7 @@ class TieredRule(_RuleBase):
     tiered: TieredSpec = Field(description="The tier table and how it pays.")
 
 
-MatchValue = Annotated[str | bool | int, Field(description="A value of the column.")]
+MatchValue = Annotated[str | bool | int | Decimal, Field(description="A value of the column.")]
 
 
 class RecordLine(StrictModel):
@@ -215,9 +223,12 @@ class RecordLine(StrictModel):
     def _one_way(self) -> RecordLine:
         if (self.rate is None) == (self.amount is None):
             raise ValueError("a line pays either a 'rate' or an 'amount' per record")
-        if isinstance(self.rate, Decimal) and self.rate < 0:
-            raise ValueError(f"the rate {self.rate} is below zero: deduct with a 'penalty' rule")
         return self
+
+    @field_validator("rate", "amount")
+    @classmethod
+    def _not_negative(cls, value: Any, info: ValidationInfo) -> Any:
+        return _not_negative(value, str(info.field_name))
 
 
 class PerRecordSpec(StrictModel):
@@ -256,12 +267,18 @@ class SpiffSpec(StrictModel):
 
     @model_validator(mode="after")
     def _metric_for_records(self) -> SpiffSpec:
-        if (self.per == "record") != (self.metric is not None):
+        if self.per == "record" and self.metric is None:
+            raise ValueError("a SPIFF per record names the 'metric' whose records qualify")
+        if self.per == "period" and self.metric is not None:
             raise ValueError(
-                "a SPIFF per record names the 'metric' whose records qualify; "
-                "a SPIFF per period has no metric (use the rule's 'when')"
+                "a SPIFF per period has no 'metric': say when it is paid with the rule's 'when'"
             )
         return self
+
+    @field_validator("amount")
+    @classmethod
+    def _not_negative(cls, value: Any) -> Any:
+        return _not_negative(value, "amount")
 
 
 class SpiffRule(_RuleBase):
@@ -292,6 +309,11 @@ class MultiplierSpec(StrictModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("factor")
+    @classmethod
+    def _not_negative(cls, value: Any) -> Any:
+        return _not_negative(value, "factor")
 
 
 class MultiplierRule(_RuleBase):
@@ -331,9 +353,12 @@ class ImprovementSpec(StrictModel):
             raise ValueError("an improvement bonus pays a 'rate' on the increase or 'tiers'")
         if self.tiers is not None and self.mode is None:
             raise ValueError("growth tiers need 'mode: marginal' or 'mode: retroactive'")
-        if isinstance(self.rate, Decimal) and self.rate < 0:
-            raise ValueError(f"the rate {self.rate} is below zero")
         return self
+
+    @field_validator("rate")
+    @classmethod
+    def _not_negative(cls, value: Any) -> Any:
+        return _not_negative(value, "rate")
 
 
 class ImprovementRule(_RuleBase):
@@ -359,10 +384,13 @@ class PoolSpec(StrictModel):
 
     @model_validator(mode="after")
     def _contribution(self) -> PoolSpec:
-        if (self.weights == "contribution") != (self.contribution is not None):
+        if self.weights == "contribution" and self.contribution is None:
             raise ValueError(
-                "'contribution' names the metric for 'weights: contribution', and only then"
+                "weights: contribution needs 'contribution: <metric>', the metric each "
+                "member contributed"
             )
+        if self.weights != "contribution" and self.contribution is not None:
+            raise ValueError("'contribution' is used only with 'weights: contribution'")
         return self
 
 
@@ -376,6 +404,15 @@ class PenaltySpec(StrictModel):
     """A deduction: the amount (positive) is paid as a negative line."""
 
     amount: Number | Expr = Field(description="How much is deducted, as a positive amount.")
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if isinstance(value, Decimal) and value < 0:
+            raise ValueError(
+                f"a penalty gives the deduction as a positive amount, not {value}: write {-value}"
+            )
+        return value
 
 
 class PenaltyRule(_RuleBase):
@@ -419,6 +456,12 @@ class DrawSpec(StrictModel):
     """A draw: recoverable (an advance) or not (a guaranteed minimum)."""
 
     amount: Number | Expr = Field(description="The draw per period.")
+
+    @field_validator("amount")
+    @classmethod
+    def _not_negative(cls, value: Any) -> Any:
+        return _not_negative(value, "amount")
+
     recoverable: StrictBool = Field(
         description="true: an advance recovered from later earnings; false: a guarantee."
     )

@@ -270,6 +270,16 @@ def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> l
     """Per record: which line each record matched (or none), and clawed-back records."""
     out: list[Trace] = []
     outcome = run.outcomes[participant]
+    values = dict(outcome.values)
+    if isinstance(rule, ImprovementRule):
+        growth = rule.improvement
+        names = (growth.metric, f"{growth.over}.{growth.metric}")
+        return [_input(run, participant, name, values) for name in names]
+    if isinstance(rule, MultiplierRule):
+        return [
+            Trace(f"line {name}", values.get(name), "scaled by the multiplier")
+            for name in rule.multiplier.of
+        ]
     if isinstance(rule, ClawbackRule):
         for entry in outcome.entries:
             if entry.rule == rule.id and entry.kind == "clawback":
