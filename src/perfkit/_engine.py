@@ -132,6 +132,7 @@ class _Evaluation:
         carry: Mapping[str, Carry] | None = None,
         ledger: Ledger | None = None,
         adjustments: Mapping[str, tuple[Entry, ...]] | None = None,
+        history: Mapping[str, Result] | None = None,
         clawbacks: bool = True,
     ):
         self.policy = policy
@@ -139,6 +140,7 @@ class _Evaluation:
         self.carry = carry or {}
         self.ledger: Ledger = ledger or {}
         self.adjustments = adjustments or {}
+        self.history: Mapping[str, Result] = history or {}
         self.with_clawbacks = clawbacks
         self.passes: dict[str, RecordPass] = {}
         self.earlier: dict[str, _Evaluation] = {}

@@ -55,7 +55,7 @@ def build_inputs(
     pools: dict[str, dict[str, Decimal]] = {}
     pool_notes: dict[str, dict[str, str]] = {}
     cumulative: dict[str, dict[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]]] = {}
-    clawbacks: dict[str, dict[str, list[tuple[str, str, Fraction | None]]]] = {}
+    clawbacks: dict[str, dict[str, list[Reversal]]] = {}
     for index, rule in enumerate(policy.incentives):
         path = f"incentives[{index}]"
         if isinstance(rule, PerRecordRule) or (
@@ -284,62 +284,115 @@ def original_period(period: Period, day: datetime.date, policy: Any) -> Period:
     )
 
 
+Reversal = tuple[str, str, Fraction | None, Fraction | None]
+"""(record key, period that paid it, amount paid or None, credited amount or None)."""
+
+
 def _clawbacks(
     run: _Evaluation, rule: ClawbackRule, detail: Mapping[str, Mapping[str, Mapping[str, Fraction]]]
-) -> dict[str, list[tuple[str, str, Fraction | None]]]:
+) -> dict[str, list[Reversal]]:
+    """Per participant, the records cancelled in this period within the window.
+
+    For a per-record rule, what it paid on each record: from the ledger, or the
+    plan reads it for a record paid in this period. For any other rule, the
+    record's credited amount at the rule's effective rate in the period that
+    paid it (its line over ``metric``); in this period, the plan computes it.
+    """
     policy = run.policy
     spec = rule.clawback
     source = next(r for r in policy.incentives if r.id == spec.of)
-    assert isinstance(source, PerRecordRule | SpiffRule)
-    metric_name = (
-        source.per_record.metric if isinstance(source, PerRecordRule) else source.spiff.metric
-    )
+    per_record = isinstance(source, PerRecordRule | SpiffRule)
+    if isinstance(source, PerRecordRule):
+        metric_name: str | None = source.per_record.metric
+    elif isinstance(source, SpiffRule):
+        metric_name = source.spiff.metric
+    else:
+        metric_name = spec.metric
     assert metric_name is not None
     metric = policy.metrics[metric_name]
     table = run.data.table(metric.table)
     key = getattr(run.data.schema(metric.table), "key", None)
     if key is None or metric.date is None or spec.date not in table.columns:
         raise EvaluationError(f"clawback {rule.id!r} needs a keyed table with dates")
+    keys_column = table.columns[key]
     found = cancelled_records(
         table.columns[metric.date],
         table.columns[spec.date],
-        table.columns[key],
+        keys_column,
         run.period.start,
         run.period.end,
         spec.within,
     )
-    by_period: dict[Period, list[str]] = {}
+    by_period: dict[Period, set[str]] = {}
     for record, day in found.items():
         if run.period.start <= day < run.period.end:
-            by_period.setdefault(run.period, []).append(str(record))
+            by_period.setdefault(run.period, set()).add(str(record))
         else:
-            by_period.setdefault(original_period(run.period, day, policy), []).append(str(record))
-    out: dict[str, list[tuple[str, str, Fraction | None]]] = {}
+            by_period.setdefault(original_period(run.period, day, policy), set()).add(str(record))
+    out: dict[str, list[Reversal]] = {}
     for period in sorted(by_period, key=lambda p: p.start):
         keys = by_period[period]
-        if period == run.period:
+        label = period.label
+        if per_record and period == run.period:
             # Paid in this very period: the plan reads what the rule paid on it.
             for who, rules in detail.items():
                 mine = rules.get(spec.of, {})
-                for record in keys:
+                for record in sorted(keys):
                     if record in mine:
-                        out.setdefault(who, []).append((record, period.label, None))
-            continue
-        paid = _paid(run, period, spec.of)
-        for who in sorted(paid):
-            mine = paid[who]
-            for record in keys:
-                amount = mine.get(record)
-                if amount:
-                    out.setdefault(who, []).append((record, period.label, amount))
+                        out.setdefault(who, []).append((record, label, None, None))
+        elif per_record:
+            paid = _paid(run, period, spec.of)
+            for who in sorted(paid):
+                mine = paid[who]
+                for record in sorted(keys):
+                    amount = mine.get(record)
+                    if amount:
+                        out.setdefault(who, []).append((record, label, amount, None))
+        else:
+            amounts = table.columns[str(metric.sum)]
+            space = "" if period == run.period else f"clawback {label}"
+            if (space, metric_name) not in run.credited:
+                run.metric(metric_name, period, space)
+            _, rows = run.credited[(space, metric_name)]
+            rates = {} if period == run.period else _rates(run, period, spec.of, metric_name)
+            for i, who, share, _ in rows:
+                record = str(keys_column[i])
+                value = amounts[i]
+                if record not in keys or value is None:
+                    continue
+                base = to_fraction(value if share == 1 else value * share)
+                if period == run.period:
+                    out.setdefault(who, []).append((record, label, None, base))
+                elif rates.get(who):
+                    out.setdefault(who, []).append((record, label, base * rates[who], None))
+    for items in out.values():
+        items.sort(key=lambda item: (item[1], item[0]))
     return out
 
 
-def _paid(run: _Evaluation, period: Period, rule: str) -> Mapping[str, Mapping[str, Fraction]]:
-    """Participant -> record -> what ``rule`` paid in ``period``: the ledger, or a re-run."""
-    ledger = run.ledger.get(period.label)
-    if ledger is not None:
-        return {who: rules.get(rule, {}) for who, rules in ledger.items()}
+def _rates(run: _Evaluation, period: Period, rule: str, metric: str) -> dict[str, Fraction]:
+    """Participant -> what ``rule`` paid per unit of ``metric`` in ``period``."""
+    result = run.history.get(period.label)
+    out: dict[str, Fraction] = {}
+    if result is not None:
+        for p in result.participants:
+            line = sum(
+                (ln.amount for ln in p.lines if ln.rule == rule and ln.kind == "rule"), Decimal(0)
+            )
+            base = p.metrics.get(metric)
+            if base:
+                out[p.id] = to_fraction(line) / _exact(base, metric)
+        return out
+    earlier = _earlier(run, period)
+    for who, outcome in earlier.outcomes.items():
+        base = outcome.values.get(metric)
+        if base:
+            out[who] = to_fraction(outcome.lines.get(rule, Decimal(0))) / _exact(base, metric)
+    return out
+
+
+def _earlier(run: _Evaluation, period: Period) -> _Evaluation:
+    """An earlier period evaluated again (without its own clawbacks), once per run."""
     earlier = run.earlier.get(period.label)
     if earlier is None:
         from perfkit._engine import _Evaluation
@@ -350,4 +403,13 @@ def _paid(run: _Evaluation, period: Period, rule: str) -> Mapping[str, Mapping[s
         earlier.policy_root = run.policy_root
         earlier.outcomes_by_participant()
         run.earlier[period.label] = earlier
+    return earlier
+
+
+def _paid(run: _Evaluation, period: Period, rule: str) -> Mapping[str, Mapping[str, Fraction]]:
+    """Participant -> record -> what ``rule`` paid in ``period``: the ledger, or a re-run."""
+    ledger = run.ledger.get(period.label)
+    if ledger is not None:
+        return {who: rules.get(rule, {}) for who, rules in ledger.items()}
+    earlier = _earlier(run, period)
     return {who: dict(o.records.get(rule, {})) for who, o in earlier.outcomes.items()}

@@ -310,19 +310,38 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
             f"first: move {rule.id!r} after it",
             (*where, "of"),
         )
-    if target is None or not _pays_per_record(target):
-        what = "is not an incentive of this policy" if target is None else "does not pay per record"
+    if target is None:
         c.error(
             "policy.clawback-of",
-            f"clawback {rule.id!r} reverses {spec.of!r}, which {what}: a clawback reverses a "
-            "per_record rule or a SPIFF per record, whose records it can trace",
+            _unknown("incentive", spec.of, [r.id for r in rules])
+            + f" (clawback {rule.id!r} reverses what it paid)",
             (*where, "of"),
         )
         return
-    metric_name = (
-        target.per_record.metric if isinstance(target, PerRecordRule) else target.spiff.metric
-    )
-    metric = c.policy.metrics.get(metric_name)
+    if _pays_per_record(target):
+        if spec.metric is not None:
+            c.error(
+                "policy.clawback-of",
+                f"clawback {rule.id!r}: {spec.of!r} pays per record, so the clawback reverses "
+                "what it paid on each record; 'metric' is only for rules that do not",
+                (*where, "metric"),
+            )
+        metric_name = (
+            target.per_record.metric if isinstance(target, PerRecordRule) else target.spiff.metric
+        )
+    elif spec.metric is None:
+        c.error(
+            "policy.clawback-of",
+            f"clawback {rule.id!r} reverses {spec.of!r}, which does not pay per record: name "
+            "the sum metric it paid on ('metric: revenue'), so a cancelled record is reversed "
+            "at the rate the rule paid on that metric",
+            (*where, "of"),
+        )
+        return
+    else:
+        metric_name = spec.metric
+        _check_record_metric(c, metric_name, (*where, "metric"), sums=True)
+    metric = c.policy.metrics.get(metric_name or "")
     table = c.policy.tables.get(metric.table) if metric is not None else None
     if metric is None or table is None:
         return

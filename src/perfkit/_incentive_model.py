@@ -424,9 +424,15 @@ class PenaltyRule(_RuleBase):
 class ClawbackSpec(StrictModel):
     """Reverse what a rule paid on records cancelled or refunded within a window."""
 
-    of: Identifier = Field(description="The per-record rule (or SPIFF) whose payment is reversed.")
+    of: Identifier = Field(description="The rule whose payment on the record is reversed.")
     date: Identifier = Field(description="Column of the record's table: the cancellation date.")
     within: int = Field(ge=0, description="Days after the record's own date a cancellation counts.")
+    metric: Identifier | None = Field(
+        default=None,
+        description="For a rule that does not pay per record (e.g. tiers on attainment): the "
+        "sum metric whose records it paid on. A cancelled record is reversed at the rule's "
+        "effective rate in the period that paid it: its line there divided by this metric.",
+    )
 
 
 class ClawbackRule(_RuleBase):

@@ -82,8 +82,11 @@ class Inputs:
         detail: per-record rule id -> record key -> exact amount (kept for rules
             a clawback reverses).
         unmatched: per-record rule id -> records that matched no line.
-        clawbacks: clawback rule id -> (record key, period paid, amount paid); the
-            amount is None for a record paid in this period (the plan reads it).
+        clawbacks: clawback rule id -> (record key, period paid, amount paid,
+            credited amount). For a record paid in this period the amount is None:
+            the plan reads what a per-record rule paid on it, or applies the rule's
+            effective rate (its line over the clawback's metric) to the credited
+            amount.
         pools: pool rule id -> this member's share, already allocated exactly.
         pool_notes: pool rule id -> how the share was found.
         cumulative: cumulative tiered rule id -> (year-to-date values, the
@@ -94,7 +97,9 @@ class Inputs:
     records: Mapping[str, Fraction] = field(default_factory=dict)
     detail: Mapping[str, Mapping[str, Fraction]] = field(default_factory=dict)
     unmatched: Mapping[str, int] = field(default_factory=dict)
-    clawbacks: Mapping[str, list[tuple[str, str, Fraction | None]]] = field(default_factory=dict)
+    clawbacks: Mapping[str, list[tuple[str, str, Fraction | None, Fraction | None]]] = field(
+        default_factory=dict
+    )
     pools: Mapping[str, Decimal] = field(default_factory=dict)
     pool_notes: Mapping[str, str] = field(default_factory=dict)
     cumulative: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]] = field(

@@ -180,6 +180,7 @@ def _run(
         carry=state.carry(span),
         ledger=state.ledger,
         adjustments=adjustments,
+        history=state.results,
     )
     run.policy_root = policy
     return run.result()
@@ -193,6 +194,7 @@ class _State:
         self.year: str | None = None
         self.carries: dict[str, Carry] = {}
         self.ledger: dict[str, dict[str, dict[str, dict[str, Fraction]]]] = {}
+        self.results: dict[str, Result] = {}
 
     def carry(self, span: Period) -> dict[str, Carry]:
         year = fiscal_year(span, self.policy).label
@@ -216,6 +218,7 @@ class _State:
                 ytd_payout=before.ytd_payout + p.payout,
             )
         self.carries = carries
+        self.results[result.period] = result
         self.ledger[result.period] = {
             p.id: {
                 rule: {key: Fraction(value) for key, value in paid.items()}

@@ -491,12 +491,16 @@ def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
     if not reversed_:
         _add(run, Entry(rule.id, rule.id, run.round(Fraction(0), rule)))
         return
-    for record, period, recorded in reversed_:
-        paid = (
-            recorded
-            if recorded is not None
-            else run.records.get(rule.clawback.of, {}).get(record, Fraction(0))
-        )
+    for record, period, recorded, credited in reversed_:
+        if recorded is not None:
+            paid = recorded
+        elif credited is not None:  # this period, at the rule's effective rate
+            metric = str(rule.clawback.metric)
+            base = _exact(run.values.get(metric) or 0, metric)
+            line = _exact(run.values.get(rule.clawback.of) or 0, rule.clawback.of)
+            paid = credited * line / base if base else Fraction(0)
+        else:
+            paid = run.records.get(rule.clawback.of, {}).get(record, Fraction(0))
         note = f"reverses {rule.clawback.of} paid in {period} on record {record}"
         entry = Entry(
             rule.id, rule.id, -run.round(paid, rule), "clawback", str(record), period, note
