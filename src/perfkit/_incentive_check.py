@@ -105,10 +105,12 @@ def check_incentive(
         _check_lines(c, rule, (*path, "per_record"))
         for i, line in enumerate(spec.lines):
             where = (*path, "per_record", "lines", i)
+            c.remember(where)
             number_or_text(line.rate, (*where, "rate"), names)
             number_or_text(line.amount, (*where, "amount"), names)
     elif isinstance(rule, SpiffRule):
         spec_ = rule.spiff
+        c.remember((*path, "spiff"))
         if spec_.metric is not None:
             _check_record_metric(c, spec_.metric, (*path, "spiff", "metric"), sums=False)
             number_or_text(spec_.amount, (*path, "spiff", "amount"), _record_names(c, spec_.metric))

@@ -439,19 +439,23 @@ def _tiered(run: _Run, rule: TieredRule, path: str) -> Fraction:
 
 
 def _records(run: _Run, rule: PerRecordRule | SpiffRule) -> Fraction:
+    unmatched = run.inputs.unmatched.get(rule.id, 0)
+    if unmatched:
+        run.notes[rule.id] = f"{unmatched} record(s) match no line and pay nothing"
     if rule.id in run.inputs.records:
-        unmatched = run.inputs.unmatched.get(rule.id, 0)
-        if unmatched:
-            run.notes[rule.id] = f"{unmatched} record(s) match no line and pay nothing"
         return run.inputs.records[rule.id]
     return run.given_number(f"records.{rule.id}", Fraction(0))
 
 
 def _improvement(run: _Run, rule: ImprovementRule, path: str) -> Fraction:
     spec = rule.improvement
-    current = _exact(run.values.get(spec.metric) or 0, spec.metric)
     key = f"{spec.over}.{spec.metric}"
-    baseline = _exact(run.values.get(key) or 0, key)
+    if run.values.get(spec.metric) is None or run.values.get(key) is None:
+        missing = spec.metric if run.values.get(spec.metric) is None else key
+        run.notes[rule.id] = f"not paid: {missing} has no value (no records)"
+        return Fraction(0)
+    current = _exact(run.values[spec.metric], spec.metric)
+    baseline = _exact(run.values[key], key)
     increase = current - baseline
     if spec.rate is not None:
         rate = run.value(spec.rate, f"{path}.improvement.rate")

@@ -69,9 +69,9 @@ def _normal(value: Any, column_type: str) -> Any:
             return str(value)
     if column_type == "date":
         return value.isoformat() if isinstance(value, datetime.date) else str(value)
-    if column_type == "bool":
-        return value if isinstance(value, bool) else str(value).lower() == "true"
-    return str(value)
+    if column_type == "bool":  # the load check allows only true or false here
+        return value if isinstance(value, bool) else ("not a bool", str(value))
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def record_pass(
@@ -92,37 +92,12 @@ def record_pass(
     fixed amount (a SPIFF, or a line's ``amount``) is paid times the share.
     """
     out = RecordPass()
-    if isinstance(rule, SpiffRule):
-        lines: Sequence[RecordLine] = [RecordLine(amount=rule.spiff.amount)]
-        line_paths = [f"{path}.spiff"]
-        order = [0]
-    else:
-        lines = rule.per_record.lines
-        line_paths = [f"{path}.per_record.lines[{i}]" for i in range(len(lines))]
-        order = ranked_lines(rule)
+    lines, _ = rule_lines(rule)
+    order = [0] if isinstance(rule, SpiffRule) else ranked_lines(rule)
     indices = sorted({i for i, *_ in rows})
     chosen = _choose(lines, order, table, indices)
     out.line_of = chosen
-    by_line: dict[int, list[int]] = {}
-    for i in indices:
-        line = chosen[i]
-        if line is not None:
-            by_line.setdefault(line, []).append(i)
-    pays: dict[int, Fraction] = {}  # row -> rate, or fixed amount, of its line
-    for line_index, members in by_line.items():
-        record_line = lines[line_index]
-        spec_value = record_line.rate if record_line.rate is not None else record_line.amount
-        values: list[object]
-        if isinstance(spec_value, str):
-            field_name = "rate" if record_line.rate is not None else "amount"
-            if isinstance(rule, SpiffRule):
-                field_name = "amount"
-            expression = expressions[f"{line_paths[line_index]}.{field_name}"]
-            values = _with_tables(expression, table, members, rate_tables)
-        else:
-            values = [spec_value] * len(members)
-        for i, value in zip(members, values, strict=True):
-            pays[i] = _number(value, rule.id, line_paths[line_index])
+    pays = line_values(rule, path, lines, chosen, table, expressions, rate_tables)
     amounts = table.columns[amount_column] if amount_column is not None else None
     keys = table.columns[key_column] if key_column is not None else None
     is_rate = [line.rate is not None for line in lines]
@@ -145,6 +120,47 @@ def record_pass(
             key = str(keys[i])
             mine[key] = mine.get(key, Fraction(0)) + paid
     return out
+
+
+def rule_lines(rule: PerRecordRule | SpiffRule) -> tuple[list[RecordLine], list[str]]:
+    """A per-record rule's lines and their field paths (a SPIFF is one line)."""
+    if isinstance(rule, SpiffRule):
+        return [RecordLine(amount=rule.spiff.amount)], ["spiff"]
+    return list(rule.per_record.lines), [
+        f"per_record.lines[{i}]" for i in range(len(rule.per_record.lines))
+    ]
+
+
+def line_values(
+    rule: PerRecordRule | SpiffRule,
+    path: str,
+    lines: Sequence[RecordLine],
+    chosen: Mapping[int, int | None],
+    table: TypedTable,
+    expressions: Mapping[str, Expression],
+    rate_tables: Mapping[str, Any],
+) -> dict[int, Fraction]:
+    """Row -> the rate (or fixed amount) of the line it matched, exactly."""
+    by_line: dict[int, list[int]] = {}
+    for i, line in chosen.items():
+        if line is not None:
+            by_line.setdefault(line, []).append(i)
+    pays: dict[int, Fraction] = {}
+    _, fields = rule_lines(rule)
+    for line_index, members in sorted(by_line.items()):
+        record_line = lines[line_index]
+        field_name = "rate" if record_line.rate is not None else "amount"
+        spec_value = record_line.rate if record_line.rate is not None else record_line.amount
+        where = f"{path}.{fields[line_index]}"
+        values: list[object]
+        if isinstance(spec_value, str):
+            expression = expressions[f"{where}.{field_name}"]
+            values = _with_tables(expression, table, members, rate_tables)
+        else:
+            values = [spec_value] * len(members)
+        for i, value in zip(members, values, strict=True):
+            pays[i] = _number(value, rule.id, where)
+    return pays
 
 
 def _with_tables(

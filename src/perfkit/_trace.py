@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from perfkit._incentive_model import (
@@ -26,6 +27,8 @@ from perfkit._incentive_model import (
     SpiffRule,
     TieredRule,
 )
+from perfkit._numbers import to_fraction
+from perfkit._records import line_values, rule_lines
 from perfkit._result import render_value
 from perfkit.errors import EvaluationError
 
@@ -213,7 +216,12 @@ def build_trace(run: _Evaluation, participant: str, component: str | None) -> Tr
         if rule.id in outcome.notes:
             note += f"; {outcome.notes[rule.id]}"
         children = [_input(run, participant, name, values) for name in sorted(names)]
-        children += _rule_details(run, participant, rule, path)
+        listed = {child.label for child in children}
+        children += [
+            child
+            for child in _rule_details(run, participant, rule, path)
+            if child.label not in listed
+        ]
         children += [
             Trace(f"adjustment for {e.original_period}", e.amount, e.note)
             for e in outcome.entries
@@ -289,34 +297,53 @@ def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> l
     if done is None:
         return out
     metric_name = rule.per_record.metric if isinstance(rule, PerRecordRule) else rule.spiff.metric
-    table = run.data.table(run.policy.metrics[metric_name].table)
+    metric = run.policy.metrics[metric_name]
+    table = run.data.table(metric.table)
     _, rows = run.credited[("", metric_name)]
     mine = [(i, share) for i, who, share, _ in rows if who == participant]
-    for i, share in mine[:MAX_RECORDS]:
-        line = done.line_of.get(i)
+    shown = mine[:MAX_RECORDS]
+    lines, fields = rule_lines(rule)
+    chosen = {i: done.line_of.get(i) for i, _ in shown}
+    rates = line_values(rule, path, lines, chosen, table, run.policy._expressions, run.rate_tables)
+    amounts = table.columns[metric.sum] if isinstance(rule, PerRecordRule) and metric.sum else None
+    for i, share in shown:
+        line = chosen[i]
+        source = table.source(i)
+        paid: Any = None
         if line is None:
-            text, label = "matches no line: pays nothing", None
-        elif isinstance(rule, PerRecordRule):
-            spec = rule.per_record.lines[line]
-            what = ", ".join(f"{k} = {v}" for k, v in spec.match.items()) or "default"
-            paid = f"rate {spec.rate}" if spec.rate is not None else f"amount {spec.amount}"
-            text, label = f"line {line} ({what}): {paid}", f"{path}.per_record.lines[{line}]"
+            text = "matches no line: pays nothing"
         else:
-            text, label = f"SPIFF {rule.spiff.amount} per record", f"{path}.spiff"
+            spec = lines[line]
+            what = ", ".join(f"{k} = {v}" for k, v in spec.match.items()) or "default"
+            if spec.rate is not None:
+                value = amounts[i] if amounts is not None else None
+                paid = None if value is None else to_fraction(value) * to_fraction(share) * rates[i]
+                text = f"line {line} ({what}): rate {_plain(rates[i])}"
+                if value is not None:
+                    text += f" x {value}"
+            else:
+                paid = rates[i] * to_fraction(share)
+                text = f"line {line} ({what}): amount {_plain(rates[i])}"
+            if isinstance(rule, SpiffRule):
+                text = f"SPIFF {_plain(rates[i])} per record"
         if share != 1:
             text += f"; share {share:%}"
-        source = table.source(i)
+        where = _where(run, f"{path}.{fields[line]}") if line is not None else None
         out.append(
             Trace(
                 f"record {table.row_ref(i)}",
-                None,
+                paid,
                 text,
-                _where(run, label) if label else (source.render() if source else None),
+                where or (source.render() if source is not None else None),
             )
         )
     if len(mine) > MAX_RECORDS:
         out.append(Trace(f"... and {len(mine) - MAX_RECORDS} more records"))
     return out
+
+
+def _plain(value: Fraction) -> str:
+    return str(render_value(value))
 
 
 def _describe(rule: Any, values: dict[str, Any]) -> str:
