@@ -409,7 +409,7 @@ def test_a_clawback_window_needs_the_metric_date(refused: Refused) -> None:
     [
         ("flat", "'flat', which does not pay per record"),
         ("kickoff", "'kickoff', which does not pay per record"),
-        ("comission", "'comission', which is not an incentive of this policy"),
+        ("comission", "unknown incentive 'comission'; did you mean 'commission'?"),
     ],
     ids=["rate-rule", "spiff-per-period", "unknown"],
 )

@@ -88,8 +88,10 @@ def build_inputs(
             found = _clawbacks(run, rule, detail) if run.with_clawbacks else {}
             for who in givens:
                 clawbacks.setdefault(who, {})[rule.id] = found.get(who, [])
+    clawed = _clawed(run, [r for r in policy.incentives if isinstance(r, ClawbackRule)])
     return {
         who: Inputs(
+            clawed=clawed.get(who, {}),
             records=records.get(who, {}),
             detail=detail.get(who, {}),
             unmatched=unmatched.get(who, {}),
@@ -101,6 +103,35 @@ def build_inputs(
         )
         for who in givens
     }
+
+
+def _clawed(
+    run: _Evaluation, rules: list[ClawbackRule]
+) -> dict[str, dict[tuple[str, str], tuple[Decimal, Fraction]]]:
+    """Per participant, (rule, period paid) -> what earlier periods' clawbacks took back.
+
+    Read from the results of earlier periods in the run: their clawback lines
+    (rounded) and the exact amounts they reversed (kept as ``record@period``).
+    """
+    ids = {rule.id for rule in rules}
+    out: dict[str, dict[tuple[str, str], tuple[Decimal, Fraction]]] = {}
+    if not ids:
+        return out
+    for result in run.history.values():
+        for p in result.participants:
+            mine = out.setdefault(p.id, {})
+            for line in p.lines:
+                if line.rule in ids and line.kind == "clawback" and line.original_period:
+                    key = (line.rule, line.original_period)
+                    taken, exact = mine.get(key, (Decimal(0), Fraction(0)))
+                    mine[key] = (taken - line.amount, exact)
+            for rule in ids & set(p.records):
+                for tag, value in p.records[rule].items():
+                    _, _, period = tag.rpartition("@")
+                    key = (rule, period)
+                    taken, exact = mine.get(key, (Decimal(0), Fraction(0)))
+                    mine[key] = (taken, exact + Fraction(value))
+    return out
 
 
 def _record_pass(

@@ -106,3 +106,6 @@ class Inputs:
         default_factory=dict
     )
     adjustments: tuple[Entry, ...] = ()
+    clawed: Mapping[tuple[str, str], tuple[Decimal, Fraction]] = field(default_factory=dict)
+    """(clawback rule, period paid) -> what earlier clawback lines took back for
+    it, and the exact amounts they reversed (so reversals round as one line)."""

@@ -254,10 +254,9 @@ def _differences(original: Result, recalculated: Result) -> dict[str, list[Entry
             delta = now.get(key, ZERO) - paid.get(key, ZERO)
             if delta:
                 component, rule = key
-                note = (
-                    f"{original.period} {component} paid {paid.get(key, ZERO)}, "
-                    f"recalculated {now.get(key, ZERO)}: {changes}"
-                )
+                was = f"paid {paid[key]}" if key in paid else "not paid"
+                is_ = f"recalculated {now[key]}" if key in now else "no longer paid"
+                note = f"{original.period} {component} {was}, {is_}: {changes}"
                 out.setdefault(who, []).append(
                     Entry(component, rule, delta, "adjustment", None, original.period, note)
                 )

@@ -41,7 +41,7 @@ from perfkit._incentives import (
     Entry,
     Inputs,
 )
-from perfkit._numbers import parse_decimal, quantize, to_fraction
+from perfkit._numbers import allocate, parse_decimal, quantize, to_fraction
 from perfkit._policy_model import Component, RateTable, Scorecard
 from perfkit.errors import EvaluationError, InvalidValueError, PerfkitError
 
@@ -181,6 +181,11 @@ class _Run:
                 return default
             raise EvaluationError(f"{name!r} is not given")
         return _exact(value, name)
+
+    @property
+    def zero(self) -> Decimal:
+        """Zero at the policy's quantum (0.00), for lines and notes."""
+        return quantize(0, self.policy.rounding.quantum, self.policy.rounding.mode)
 
     def round(self, amount: Fraction, rule: Any) -> Decimal:
         rounding = getattr(rule, "rounding", None) or self.policy.rounding
@@ -345,7 +350,8 @@ def _pay_rule(run: _Run, rule: Any, path: str) -> None:
     if isinstance(rule, ClawbackRule):
         _clawback(run, rule, path)
         return
-    if rule.when is not None and run.expr(f"{path}.when") is not True:
+    gated = rule.when is not None and run.expr(f"{path}.when") is not True
+    if gated:
         run.notes[rule.id] = f"not paid: 'when: {rule.when}' does not hold"
         amount = Fraction(0)
     else:
@@ -356,8 +362,14 @@ def _pay_rule(run: _Run, rule: Any, path: str) -> None:
     if detail is not None:
         # What each record was paid: its exact amount, scaled as the line was
         # (by a gate, cap or rounding), so a clawback reverses what was paid.
+        # Records netting to zero were each paid their own amount.
         total = run.inputs.records.get(rule.id, Fraction(0))
-        scale = to_fraction(line) / total if total else Fraction(0)
+        if gated:
+            scale = Fraction(0)
+        elif total:
+            scale = to_fraction(line) / total
+        else:
+            scale = Fraction(1)
         run.records[rule.id] = {key: value * scale for key, value in detail.items()}
 
 
@@ -420,6 +432,8 @@ def _tiered(run: _Run, rule: TieredRule, path: str) -> Fraction:
         reached = [t for t in spec.tiers if on >= to_fraction(t.from_)]
         if reached:
             run.notes[rule.id] = f"{spec.mode}; top tier reached: from {reached[-1].from_}"
+        if spec.cumulative:
+            run.notes[rule.id] = f"{run.notes.get(rule.id, spec.mode)}; {spec.on} = {_short(on)}"
         return tiered_amount(spec, on, base)
 
     if not spec.cumulative:
@@ -429,12 +443,12 @@ def _tiered(run: _Run, rule: TieredRule, path: str) -> Fraction:
     now, before = run.inputs.cumulative.get(rule.id, (run.values, None))
     earned = run.round(amount(now), rule)
     if before is None:
-        prior = run.carry.ytd.get(rule.id, Decimal(0))
+        prior = run.carry.ytd.get(rule.id, run.zero)
     else:
         prior = run.round(amount(before), rule)
         amount(now)  # the note describes this period's tier
     note = run.notes.get(rule.id, spec.mode)
-    run.notes[rule.id] = f"{note}; year to date {earned} less {prior} paid before"
+    run.notes[rule.id] = f"{note}; year to date {earned} less {prior} earned before this period"
     return to_fraction(earned - prior)
 
 
@@ -495,6 +509,7 @@ def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
     if not reversed_:
         _add(run, Entry(rule.id, rule.id, run.round(Fraction(0), rule)))
         return
+    exact: list[tuple[str, str, Fraction]] = []
     for record, period, recorded, credited in reversed_:
         if recorded is not None:
             paid = recorded
@@ -505,12 +520,38 @@ def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
             paid = credited * line / base if base else Fraction(0)
         else:
             paid = run.records.get(rule.clawback.of, {}).get(record, Fraction(0))
-        note = f"reverses {rule.clawback.of} paid in {period} on record {record}"
-        entry = Entry(
-            rule.id, rule.id, -run.round(paid, rule), "clawback", str(record), period, note
-        )
-        _add(run, entry)
+        exact.append((str(record), period, paid))
+    reversed_exact = run.records.setdefault(rule.id, {})
+    for record, period, paid in exact:
+        reversed_exact[f"{record}@{period}"] = paid  # for later reversals' rounding
+    for period in dict.fromkeys(period for _, period, _ in exact):
+        group = [(record, paid) for record, p, paid in exact if p == period]
+        for record, taken in _reversals(run, rule, period, group):
+            note = f"reverses {rule.clawback.of} paid in {period} on record {record}"
+            _add(run, Entry(rule.id, rule.id, -taken, "clawback", record, period, note))
     run.notes[rule.id] = f"{len(reversed_)} record(s) cancelled within {rule.clawback.within} days"
+
+
+def _reversals(
+    run: _Run, rule: ClawbackRule, period: str, group: list[tuple[str, Fraction]]
+) -> list[tuple[str, Decimal]]:
+    """What to reverse on each record paid in ``period``, rounded as one line.
+
+    The records reversed so far (``clawed``: this rule's earlier lines for the
+    period, and the exact amounts they reversed) and now are rounded together,
+    less what earlier lines took back, then shared by largest remainder. So
+    reversing every record a line paid takes back exactly that line, to the
+    cent, however many records and periods it takes.
+    """
+    rounding = rule.rounding or run.policy.rounding
+    before_lines, before_exact = run.inputs.clawed.get((rule.id, period), (Decimal(0), Fraction(0)))
+    now = sum((paid for _, paid in group), Fraction(0))
+    total = quantize(before_exact + now, rounding.quantum, rounding.mode) - before_lines
+    weights = dict(group)
+    if any(w < 0 for w in weights.values()) or not any(weights.values()) or total < 0:
+        return [(record, run.round(paid, rule)) for record, paid in group]
+    shares = allocate(total, weights, quantum=rounding.quantum)
+    return [(record, shares[record]) for record, _ in group]
 
 
 def _cap_floor(run: _Run, rule: Any, path: str, amount: Fraction) -> Fraction:
@@ -531,13 +572,14 @@ def _cap_ytd(run: _Run, rule: Any, path: str, line: Decimal) -> Decimal:
     if rule.cap_ytd is None:
         return line
     cap = run.round(run.number(f"{path}.cap_ytd"), rule)
-    paid = run.carry.ytd.get(rule.id, Decimal(0))
-    allowed = max(cap - paid, Decimal(0))
+    paid = run.carry.ytd.get(rule.id, run.zero)
+    allowed = max(cap - paid, run.zero)
     if line > allowed:
-        run.notes[rule.id] = (
+        note = (
             f"year-to-date cap {cap} (cap_ytd: {rule.cap_ytd}): {paid} paid before, "
             f"so {allowed} of {line}"
         )
+        run.notes[rule.id] = f"{run.notes[rule.id]}; {note}" if rule.id in run.notes else note
         return allowed
     return line
 
@@ -547,28 +589,34 @@ def _settle(run: _Run, draws: list[tuple[int, DrawRule]]) -> dict[str, Decimal]:
     policy, carry = run.policy, run.carry
     limits = policy.payout
 
-    def total() -> Decimal:
-        return sum((e.amount for e in run.entries), Decimal(0))
+    def total(*, own: bool = False) -> Decimal:
+        """The lines so far; ``own``: this period's, without closed periods' adjustments."""
+        return sum(
+            (e.amount for e in run.entries if not (own and e.kind == "adjustment")), Decimal(0)
+        )
 
+    # A closed period's adjustments were limited and capped by its own
+    # recalculation: this period's deduction limit and cap bound its own lines.
     penalties = {rule.id for rule in policy.incentives if isinstance(rule, PenaltyRule)}
     if limits.deductions is not None and penalties:
-        deducted = -sum((e.amount for e in run.entries if e.rule in penalties), Decimal(0))
-        earnings = sum((e.amount for e in run.entries if e.rule not in penalties), Decimal(0))
+        own = [e for e in run.entries if e.kind != "adjustment"]
+        deducted = -sum((e.amount for e in own if e.rule in penalties), Decimal(0))
+        earnings = sum((e.amount for e in own if e.rule not in penalties), Decimal(0))
         scope = {**run.values, "earnings": earnings}
-        limit = max(run.round(run.number("payout.deductions", scope), None), Decimal(0))
+        limit = max(run.round(run.number("payout.deductions", scope), None), run.zero)
         if deducted > limit:
             note = f"penalties of {deducted} limited to {limit} (deductions: {limits.deductions})"
             run.notes[DEDUCTIONS] = note
             _add(run, Entry(DEDUCTIONS, DEDUCTIONS, deducted - limit, "settlement", note=note))
     if limits.cap is not None:
-        cap, earned = run.round(run.number("payout.cap"), None), total()
+        cap, earned = run.round(run.number("payout.cap"), None), total(own=True)
         if earned > cap:
             note = f"payout capped at {cap} (cap: {limits.cap}) from {earned}"
             run.notes[CAP] = note
             _add(run, Entry(CAP, CAP, cap - earned, "settlement", note=note))
     if limits.cap_ytd is not None:
         cap, earned = run.round(run.number("payout.cap_ytd"), None), total()
-        allowed = max(cap - carry.ytd_payout, Decimal(0))
+        allowed = max(cap - carry.ytd_payout, run.zero)
         if earned > allowed:
             note = (
                 f"year-to-date cap {cap} (cap_ytd: {limits.cap_ytd}): "
@@ -614,12 +662,13 @@ def _draw(run: _Run, rule: DrawRule, path: str, earned: Decimal, owed: Decimal) 
         return owed
     amount = run.round(run.value(spec.amount, f"{path}.draw.amount"), rule)
     if not spec.recoverable:
-        top_up = max(amount - earned, Decimal(0))
+        top_up = max(amount - earned, run.zero)
         run.notes[rule.id] = f"guarantee {amount}: earnings {earned}, topped up by {top_up}"
         _add(run, Entry(rule.id, rule.id, top_up, "draw", note=run.notes[rule.id]))
         return owed
     if earned < amount:
         advance = amount - earned
+        owed = owed or run.zero
         owed += advance
         note = f"draw {amount}: earnings {earned}, advanced {advance}; balance {owed}"
         line = advance
@@ -632,7 +681,7 @@ def _draw(run: _Run, rule: DrawRule, path: str, earned: Decimal, owed: Decimal) 
         if spec.recover.limit is not None:
             limit = run.round(run.number(f"{path}.draw.recover.limit"), rule)
             recovered = min(recovered, limit)
-        recovered = max(recovered, Decimal(0))
+        recovered = max(recovered, run.zero)
         owed -= recovered
         note = f"draw {amount}: earnings {earned}, recovered {recovered}; balance {owed}"
         line = -recovered

@@ -391,6 +391,8 @@ def _describe(rule: Any, values: dict[str, Any]) -> str:
         text += f"; when {rule.when}"
     if rule.cap:
         text += f"; cap {rule.cap}"
+    if rule.floor:
+        text += f"; floor {rule.floor}"
     if rule.cap_ytd:
         text += f"; year-to-date cap {rule.cap_ytd}"
     return text
