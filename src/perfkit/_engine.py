@@ -144,6 +144,7 @@ class _Evaluation:
         self.with_clawbacks = clawbacks
         self.passes: dict[str, RecordPass] = {}
         self.earlier: dict[str, _Evaluation] = {}
+        self.year_to_date: dict[str, Any] | None = None  # cumulative tiers' values, once
         self.dataset = dataset
         self.period = period
         self.as_of = as_of

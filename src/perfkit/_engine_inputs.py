@@ -239,9 +239,8 @@ def _year_to_date(
     run: _Evaluation, givens: dict[str, dict[str, Any]], problems: list[str]
 ) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
     """Each participant's values for the fiscal year to date, now and before the period."""
-    cached = getattr(run, "_ytd_cache", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if run.year_to_date is not None:
+        return run.year_to_date
     policy = run.policy
     year = fiscal_year(run.period, policy)
     now_window = Period.between(year.start, run.period.end)
@@ -266,7 +265,7 @@ def _year_to_date(
             problems.append(f"participant {who!r} (year to date): {exc}")
             continue
         out[who] = pair
-    run._ytd_cache = out  # type: ignore[attr-defined]
+    run.year_to_date = out
     return out
 
 
