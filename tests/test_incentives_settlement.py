@@ -821,3 +821,32 @@ def test_adjustments_plus_original_equal_the_recalculation(
         for component in (set(paid_lines) | set(now)) - {"draw"}:
             total = paid_lines.get(component, D(0)) + adjusted.get((p.id, component), D(0))
             assert total == now.get(component, D(0)), (p.id, component)
+
+
+def test_evaluate_alone_says_a_carried_balance_starts_from_none() -> None:
+    """A draw evaluated for one period is noted; in a sequence it is not."""
+    policy = pk.load_policy(
+        """\
+        perfkit: 1
+        name: Draw alone
+        currency: CNY
+        tables:
+          deals: {columns: {id: string, owner: string, amount: decimal, closed_on: date}, key: id}
+        metrics:
+          revenue: {table: deals, sum: amount, date: closed_on}
+        incentives:
+          - id: commission
+            rate: {on: revenue, rate: 10%}
+          - id: draw
+            draw: {amount: 3000, recoverable: true, recover: {share: 100%}}
+        """
+    )
+    data = pk.Dataset.from_records(
+        {"deals": [{"id": "D1", "owner": "ann", "amount": D("1000.00"), "closed_on": "2026-02-03"}]}
+    )
+    (note,) = pk.evaluate(policy, data, "2026-02").diagnostics
+    assert note.code == "evaluate.no-history"
+    assert note.severity is pk.Severity.INFO
+    assert note.message.startswith("draw carry balances or year-to-date totals between periods")
+    (alone,) = pk.evaluate_periods(policy, data, ["2026-02"])
+    assert alone.diagnostics == ()

@@ -19,9 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from perfkit._incentive_model import (
-    ImprovementRule,
-)
+from perfkit._incentive_model import DrawRule, ImprovementRule
 from perfkit._incentives import Carry, Entry, Inputs
 from perfkit._metrics import (
     Crediting,
@@ -134,6 +132,7 @@ class _Evaluation:
         adjustments: Mapping[str, tuple[Entry, ...]] | None = None,
         history: Mapping[str, Result] | None = None,
         clawbacks: bool = True,
+        in_sequence: bool = False,
     ):
         self.policy = policy
         self.policy_root = policy
@@ -142,6 +141,7 @@ class _Evaluation:
         self.adjustments = adjustments or {}
         self.history: Mapping[str, Result] = history or {}
         self.with_clawbacks = clawbacks
+        self.in_sequence = in_sequence
         self.passes: dict[str, RecordPass] = {}
         self.earlier: dict[str, _Evaluation] = {}
         self.year_to_date: dict[str, Any] | None = None  # cumulative tiers' values, once
@@ -358,7 +358,7 @@ class _Evaluation:
             participants=tuple(results),
             alerts=tuple(alerts),
             fingerprint=self._fingerprint(),
-            diagnostics=tuple(self._credit_notes()),
+            diagnostics=tuple(self._credit_notes() + self._history_notes()),
             _explainer=self._explainer(),
         )
 
@@ -467,6 +467,32 @@ class _Evaluation:
         if total == 0:
             return Fraction(window.days(), self.period.days())
         return Fraction(window.working_days(calendar), total)
+
+    def _history_notes(self) -> list[Diagnostic]:
+        """A plan that carries balances, evaluated alone, starts from none: said."""
+        if self.in_sequence:
+            return []
+        policy = self.policy
+        carried = [
+            rule.id
+            for rule in policy.incentives
+            if rule.cap_ytd is not None or (isinstance(rule, DrawRule) and rule.draw.recoverable)
+        ]
+        if policy.payout.cap_ytd is not None:
+            carried.append("payout.cap_ytd")
+        if policy.payout.negative == "carry":
+            carried.append("payout.negative")
+        if not carried:
+            return []
+        return [
+            Diagnostic(
+                "evaluate.no-history",
+                f"{', '.join(carried)} carry balances or year-to-date totals between periods; "
+                f"evaluate() starts {self.period} from none: use evaluate_periods (or pass "
+                "the results already paid) to carry them",
+                severity=Severity.INFO,
+            )
+        ]
 
     def _credit_notes(self) -> list[Diagnostic]:
         """Records credited to people who are not evaluated: said, never silently dropped."""

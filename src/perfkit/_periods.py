@@ -181,6 +181,7 @@ def _run(
         ledger=state.ledger,
         adjustments=adjustments,
         history=state.results,
+        in_sequence=True,
     )
     run.policy_root = policy
     return run.result()
