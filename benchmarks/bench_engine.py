@@ -1,4 +1,4 @@
-"""Benchmark: evaluating a reference plan on a million deals, against hand-written pandas.
+"""Benchmark: evaluating plans on a million deals, against hand-written pandas.
 
 The data (seeded) is N deals over M reps (default 1,000,000 over 10,000): deals
 with a customer, a Decimal amount (2% refunds), a close date and a new-logo
@@ -22,45 +22,58 @@ for the baseline a user would otherwise write, pandas group-bys and
 idiom. Each measured step runs in its own forked process, so every peak RSS is
 that step's alone. Then the payouts are compared rep by rep: how many the float
 version pays differently by a cent or more, with examples. ``--profile`` adds
-cProfile tables of one ``evaluate`` (top 25 by cumulative and by own time).
+cProfile tables of each perfkit run (top 25 by cumulative and by own time).
 
-Targets: ``evaluate`` on 1M deals under 20 s and under 2 GB peak (2 cores).
+Four more scenarios, measured and compared the same way, exercise the rule
+kinds (``_engine_rules`` describes them): a marginal ``tiered`` commission on
+attainment and a ``per_record`` commission by product and category, both on
+the quarter's deals; then, on a year of N deals with cancellations, a
+``clawback`` month by ``evaluate`` and by ``evaluate_periods``, and a
+``sequence`` of months with cumulative tiers and a recoverable draw. A summary
+table closes the run.
 
-Run: ``python benchmarks/bench_engine.py [--deals N] [--reps M] [--seed S]
-[--repeat R] [--profile]`` (pandas is optional: ``pip install 'perfkit[pandas]'``;
-without it the baseline and the comparison are skipped, with a message).
+Targets: ``evaluate`` of the reference plan on 1M deals under 20 s and under
+2 GB peak (2 cores).
+
+Run: ``python benchmarks/bench_engine.py [--deals N] [--reps M] [--months K]
+[--only reference,tiered,per_record,clawback,sequence] [--seed S] [--repeat R]
+[--no-traced] [--profile]``; a quick run: ``--deals 100000 --reps 1000
+--no-traced``. pandas is optional (``pip install 'perfkit[pandas]'``); without
+it the baselines and the comparisons are skipped, with a message.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime
-import importlib
-import importlib.util
-import io
 import itertools
-import os
-import pickle
-import pstats
 import random
-import resource
 import sys
 import time
-import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _engine_rules as rules
 import perfkit as pk
-from _common import peak_memory, report
+from _engine_plans import generate_year
+from _measure import (
+    Figures,
+    Options,
+    RepOut,
+    Row,
+    Side,
+    contest,
+    load_pandas,
+    resident_mib,
+    summary,
+    to_cents,
+)
 
-T = TypeVar("T")
 Tables = dict[str, list[dict[str, object]]]
 
 PERIOD = "2026-Q2"
@@ -219,76 +232,7 @@ def generate(deals: int, reps: int, seed: int) -> Tables:
     }
 
 
-# --- isolation: one forked process per measured step ----------------------------------
-
-
-def resident_mib() -> float:
-    """The current resident set size in MiB (Linux), or the peak where unknown."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as stream:
-            pages = int(stream.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return max_rss_mib()
-
-
-def max_rss_mib() -> float:
-    """This process's peak resident set size in MiB (``getrusage``)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-@dataclass(frozen=True)
-class Isolated:
-    """What a step run in its own process returned, and its memory."""
-
-    value: Any
-    start_mib: float  # resident at the start: the interpreter and the input records
-    peak_mib: float  # getrusage max RSS at the end
-
-    @property
-    def own_mib(self) -> float:
-        """The peak net of what was resident when the step started."""
-        return max(0.0, self.peak_mib - self.start_mib)
-
-
-def isolated(step: Callable[[], object]) -> Isolated:
-    """Run ``step`` in a forked child (sharing the records); return its result and RSS."""
-    if not hasattr(os, "fork"):
-        start = resident_mib()
-        return Isolated(step(), start, max_rss_mib())
-    sys.stdout.flush()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run, send back (value, start, peak), always exit here
-        code = 1
-        try:
-            os.close(read_end)
-            start = resident_mib()
-            payload = (step(), start, max_rss_mib())
-            with os.fdopen(write_end, "wb") as stream:
-                pickle.dump(payload, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-            raise
-        finally:
-            sys.stdout.flush()
-            os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as stream:
-        data = stream.read()
-    _, status = os.waitpid(pid, 0)
-    if status or not data:
-        raise RuntimeError("the measured step failed in its process (its traceback is above)")
-    value, start, peak = pickle.loads(data)
-    return Isolated(value, start, peak)
-
-
 # --- perfkit ------------------------------------------------------------------------
-
-
-RepOut = dict[str, Any]
 
 
 def perfkit_outputs(result: pk.Result) -> dict[str, RepOut]:
@@ -306,71 +250,7 @@ def perfkit_outputs(result: pk.Result) -> dict[str, RepOut]:
     return out
 
 
-@dataclass(frozen=True)
-class Timed:
-    """Wall and CPU seconds of the two steps of a run, and its outputs per rep."""
-
-    build: tuple[float, float]
-    run: tuple[float, float]
-    outputs: dict[str, RepOut]
-
-
-def clocks() -> tuple[float, float]:
-    """Wall and CPU clocks, now."""
-    return time.perf_counter(), time.process_time()
-
-
-def since(start: tuple[float, float]) -> tuple[float, float]:
-    """Wall and CPU seconds since ``start``."""
-    wall, cpu = clocks()
-    return wall - start[0], cpu - start[1]
-
-
-def perfkit_timed(policy: pk.Policy, tables: Tables) -> Timed:
-    """Build the dataset and evaluate: wall and CPU seconds of each, and the outputs."""
-    start = clocks()
-    dataset = pk.Dataset.from_records(tables)
-    built = since(start)
-    start = clocks()
-    result = pk.evaluate(policy, dataset, PERIOD)
-    done = since(start)
-    return Timed(built, done, perfkit_outputs(result))
-
-
-def perfkit_traced(policy: pk.Policy, tables: Tables) -> float:
-    """Peak traced memory (MiB) of building the dataset and evaluating."""
-
-    def run() -> pk.Result:
-        return pk.evaluate(policy, pk.Dataset.from_records(tables), PERIOD)
-
-    mib, _ = peak_memory(run)
-    return mib
-
-
-def perfkit_profile(policy: pk.Policy, tables: Tables, top: int = 25) -> str:
-    """cProfile of one evaluate (the dataset built beforehand): two top-``top`` tables."""
-    dataset = pk.Dataset.from_records(tables)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    pk.evaluate(policy, dataset, PERIOD)
-    profiler.disable()
-    text = io.StringIO()
-    stats = pstats.Stats(profiler, stream=text)
-    stats.strip_dirs()
-    for key in ("cumulative", "tottime"):
-        text.write(f"\n=== perfkit.evaluate: top {top} by {key} ===\n")
-        stats.sort_stats(key).print_stats(top)
-    return text.getvalue()
-
-
 # --- the pandas baseline ----------------------------------------------------------------
-
-
-def load_pandas() -> tuple[Any, Any] | None:
-    """pandas and numpy (imported by name: neither is a dependency), or None."""
-    if importlib.util.find_spec("pandas") is None:
-        return None
-    return importlib.import_module("pandas"), importlib.import_module("numpy")
 
 
 def pandas_frames(pd: Any, tables: Tables) -> dict[str, Any]:
@@ -447,29 +327,7 @@ def pandas_plan(pd: Any, np: Any, frames: Mapping[str, Any]) -> Any:
     return reps
 
 
-def pandas_timed(pd: Any, np: Any, tables: Tables) -> Timed:
-    """Build the frames and compute: wall and CPU seconds of each, and the outputs per rep."""
-    start = clocks()
-    frames = pandas_frames(pd, tables)
-    built = since(start)
-    start = clocks()
-    reps = pandas_plan(pd, np, frames)
-    done = since(start)
-    return Timed(built, done, reps.to_dict("index"))
-
-
-def pandas_traced(pd: Any, np: Any, tables: Tables) -> float:
-    """Peak traced memory (MiB) of building the frames and computing."""
-    mib, _ = peak_memory(lambda: pandas_plan(pd, np, pandas_frames(pd, tables)))
-    return mib
-
-
 # --- comparison ---------------------------------------------------------------------------
-
-
-def to_cents(value: float) -> Decimal:
-    """A float amount, already rounded to the cent in binary, as that exact cent."""
-    return Decimal(f"{value:.2f}")
 
 
 def shown(value: Any) -> str:
@@ -496,8 +354,8 @@ THRESHOLDS = (
 """Values where the plan jumps: the bonus and commission gate, the penalty, the CSAT floor."""
 
 
-def compare(exact: Mapping[str, RepOut], floats: Mapping[str, RepOut], examples: int = 4) -> None:
-    """Count reps whose payout differs by a cent or more, by line and cause, and show some."""
+def compare(exact: Mapping[str, RepOut], floats: Mapping[str, RepOut], examples: int = 4) -> str:
+    """Count reps whose payout differs by a cent or more, by line and cause; show some."""
     differ: list[tuple[Decimal, str]] = []
     by_line = dict.fromkeys(LINES, 0)
     ties = tie_lines = big = on_edge = wrong_side = 0
@@ -539,111 +397,103 @@ def compare(exact: Mapping[str, RepOut], floats: Mapping[str, RepOut], examples:
                 continue
             raw = theirs.get(f"{name}_raw", theirs[name])
             print(f"    {name:<11} exact {shown(mine[name]):<48} float {raw!r}")
+    return f"{len(differ):,} of {len(exact):,} reps"
 
 
 # --- main -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Figures:
-    """The best timings of repeated runs, the outputs, and the memory of one kind of run."""
-
-    build: tuple[float, float]
-    run: tuple[float, float]
-    outputs: dict[str, RepOut]
-    rss: Isolated
-    traced_mib: float
-
-    @property
-    def total(self) -> tuple[float, float]:
-        """Wall and CPU seconds of both steps."""
-        return self.build[0] + self.run[0], self.build[1] + self.run[1]
+SCENARIOS = ("reference", "tiered", "per_record", "clawback", "sequence")
 
 
-def measure(timed: Callable[[], Timed], traced: Callable[[], float], repeat: int) -> Figures:
-    """Run ``timed`` ``repeat`` times and ``traced`` once, each in its own process."""
-    runs = [isolated(timed) for _ in range(repeat)]
-    values: list[Timed] = [run.value for run in runs]
+def reference(tables: Tables, options: Options) -> Row:
+    """The reference plan: scorecard, rate commission, bonus and penalty, 2026-Q2."""
+    deals = len(tables["deals"])
 
-    def best(pick: Callable[[Timed], tuple[float, float]]) -> tuple[float, float]:
-        return min(pick(v)[0] for v in values), min(pick(v)[1] for v in values)
+    def targets(mine: Figures) -> None:
+        verdict = "met" if mine.run[0] <= TARGET_SECONDS else "MISSED"
+        print(f"target: evaluate {deals:,} deals in under {TARGET_SECONDS:.0f} s: {verdict}")
+        peak = max(mine.traced_mib or 0.0, mine.rss.peak_mib)
+        verdict = "met" if peak <= TARGET_MIB else "MISSED"
+        gib = TARGET_MIB / 1024
+        print(f"target: under {gib:.0f} GiB peak (RSS with the input records, traced): {verdict}")
 
-    return Figures(
-        build=best(lambda v: v.build),
-        run=best(lambda v: v.run),
-        outputs=values[0].outputs,
-        rss=min(runs, key=lambda run: run.peak_mib),
-        traced_mib=isolated(traced).value,
+    policy = pk.load_policy(POLICY)
+    mine, theirs = contest(
+        f"reference plan (scorecard, rate commission, bonus, penalty), {PERIOD}",
+        deals,
+        Side(
+            lambda: pk.Dataset.from_records(tables),
+            lambda dataset: pk.evaluate(policy, dataset, PERIOD),
+            perfkit_outputs,
+        ),
+        lambda pd, np: Side(
+            lambda: pandas_frames(pd, tables),
+            lambda frames: pandas_plan(pd, np, frames),
+            lambda reps: reps.to_dict("index"),
+        ),
+        options,
+        steps=("perfkit.evaluate", "group-bys, np.interp curves, lines"),
+        then=targets,
     )
-
-
-def show(figures: Figures, names: tuple[str, str, str], rows: int) -> None:
-    """Print the wall and CPU times and the memory of one kind of run."""
-    for name, (wall, cpu) in zip(names, (figures.build, figures.run, figures.total), strict=True):
-        report(name, wall, unit="deals", count=rows)
-        print(f"{'':<58} {cpu * 1000:10.2f} ms CPU")
-    print(f"{'peak traced memory (tracemalloc)':<58} {figures.traced_mib:10.1f} MiB")
-    print(f"{'peak RSS (getrusage), input records included':<58} {figures.rss.peak_mib:10.1f} MiB")
-    print(f"{'peak RSS net of what was resident before':<58} {figures.rss.own_mib:10.1f} MiB")
+    found = "-" if theirs is None else compare(mine.outputs, theirs.outputs)
+    return Row(f"reference {PERIOD}", mine, theirs, found)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12, help="months of the sequence (1-12)")
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--repeat", type=int, default=1, help="timed runs of each (best kept)")
-    parser.add_argument("--profile", action="store_true", help="cProfile one evaluate")
-    args = parser.parse_args()
-    rows = args.deals
-
-    start = time.perf_counter()
-    tables = generate(args.deals, args.reps, args.seed)
-    sizes = ", ".join(f"{name} {len(records):,}" for name, records in tables.items())
-    print(f"generated in {time.perf_counter() - start:.1f} s: {sizes} (seed {args.seed})")
-    policy = pk.load_policy(POLICY)
-    print(f"resident before measuring: {resident_mib():,.0f} MiB (interpreter and input records)")
-
-    mine = measure(
-        lambda: perfkit_timed(policy, tables), lambda: perfkit_traced(policy, tables), args.repeat
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)})",
     )
-    reps = len(mine.outputs)
-    print(f"\nperfkit {pk.__version__}, {PERIOD}, {reps:,} reps (best of {args.repeat}):")
-    show(mine, ("Dataset.from_records", "perfkit.evaluate", "from_records + evaluate"), rows)
-    verdict = "met" if mine.run[0] <= TARGET_SECONDS else "MISSED"
-    print(f"target: evaluate {rows:,} deals in under {TARGET_SECONDS:.0f} s: {verdict}")
-    peak = max(mine.traced_mib, mine.rss.peak_mib)
-    verdict = "met" if peak <= TARGET_MIB else "MISSED"
-    gib = TARGET_MIB / 1024
-    print(f"target: under {gib:.0f} GiB peak (RSS with the input records, traced): {verdict}")
+    parser.add_argument(
+        "--no-traced", action="store_true", help="skip the tracemalloc runs (each ~2-3x slower)"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile each perfkit run")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SCENARIOS))
+    if unknown or not 1 <= args.months <= 12:
+        parser.error(f"unknown scenarios {unknown}" if unknown else "--months is 1 to 12")
 
     found = load_pandas()
     if found is None:
         print(
-            "\npandas is not installed: the baseline and the exactness comparison are skipped "
+            "pandas is not installed: the baselines and the exactness comparisons are skipped "
             "(pip install 'perfkit[pandas]' to run them)"
         )
-    else:
-        pd, np = found
-        theirs = measure(
-            lambda: pandas_timed(pd, np, tables),
-            lambda: pandas_traced(pd, np, tables),
-            args.repeat,
-        )
-        print(f"\npandas {pd.__version__} baseline (float64, hand-written):")
-        names = ("DataFrames from the records", "group-bys, np.interp curves, lines", "both")
-        show(theirs, names, rows)
-        print(
-            f"\nperfkit / pandas: {mine.total[0] / theirs.total[0]:.2f}x the wall time end to end "
-            f"({mine.total[1] / theirs.total[1]:.2f}x CPU); evaluate alone "
-            f"{mine.run[0] / theirs.run[0]:.1f}x the hand-written plan; "
-            f"{mine.traced_mib / theirs.traced_mib:.2f}x the traced peak, "
-            f"{mine.rss.own_mib / max(theirs.rss.own_mib, 1.0):.2f}x the net RSS peak"
-        )
-        compare(mine.outputs, theirs.outputs)
-
-    if args.profile:
-        print(isolated(lambda: perfkit_profile(policy, tables)).value)
+    options = Options(args.repeat, not args.no_traced, args.profile, found)
+    rows: list[Row] = []
+    if {"reference", "tiered", "per_record"} & set(chosen):
+        start = time.perf_counter()
+        tables = generate(args.deals, args.reps, args.seed)
+        sizes = ", ".join(f"{name} {len(records):,}" for name, records in tables.items())
+        print(f"generated in {time.perf_counter() - start:.1f} s: {sizes} (seed {args.seed})")
+        print(f"resident before measuring: {resident_mib():,.0f} MiB (interpreter and records)")
+        if "reference" in chosen:
+            rows.append(reference(tables, options))
+        if "tiered" in chosen:
+            rows.append(rules.tiered(tables, PERIOD, (Q2_START, Q2_END), options))
+        if "per_record" in chosen:
+            rows.append(rules.per_record(tables, PERIOD, (Q2_START, Q2_END), args.seed, options))
+        del tables
+    if {"clawback", "sequence"} & set(chosen):
+        start = time.perf_counter()
+        year = generate_year(args.deals, args.reps, args.seed)
+        sizes = ", ".join(f"{name} {len(records):,}" for name, records in year.items())
+        print(f"\ngenerated a year in {time.perf_counter() - start:.1f} s: {sizes}")
+        print(f"resident before measuring: {resident_mib():,.0f} MiB (interpreter and records)")
+        if "clawback" in chosen:
+            rows += rules.clawback(year, options)
+        if "sequence" in chosen:
+            rows.append(rules.sequence(year, args.months, options))
+    summary(rows)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ class _Evaluation:
         history: Mapping[str, Result] | None = None,
         clawbacks: bool = True,
         in_sequence: bool = False,
+        shared: dict[Any, Any] | None = None,
     ):
         self.policy = policy
         self.policy_root = policy
@@ -142,9 +143,11 @@ class _Evaluation:
         self.history: Mapping[str, Result] = history or {}
         self.with_clawbacks = clawbacks
         self.in_sequence = in_sequence
+        self.shared = shared  # metric values by window, shared by a sequence's periods
         self.passes: dict[str, RecordPass] = {}
         self.earlier: dict[str, _Evaluation] = {}
         self.year_to_date: dict[str, Any] | None = None  # cumulative tiers' values, once
+        self.labels: dict[str, Period | None] = {}
         self.dataset = dataset
         self.period = period
         self.as_of = as_of
@@ -322,19 +325,23 @@ class _Evaluation:
             return False
         if str(label) == span.label:
             return True
-        try:
-            return Period.coerce(str(label), self.policy.calendar) == span
-        except InvalidValueError:
-            return False
+        return self._label(label) == span
 
     def _inside(self, label: Any, period: Period) -> bool:
+        part = self._label(label)
+        return part is not None and period.start <= part.start and part.end <= period.end
+
+    def _label(self, label: Any) -> Period | None:
+        """A target row's period, parsed once per label (None: not a period)."""
         if label is None:
-            return False
-        try:
-            part = Period.coerce(str(label), self.policy.calendar)
-        except InvalidValueError:
-            return False
-        return period.start <= part.start and part.end <= period.end
+            return None
+        text = str(label)
+        if text not in self.labels:
+            try:
+                self.labels[text] = Period.coerce(text, self.policy.calendar)
+            except InvalidValueError:
+                self.labels[text] = None
+        return self.labels[text]
 
     # -- participants -----------------------------------------------------------------
 

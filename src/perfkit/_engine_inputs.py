@@ -248,9 +248,9 @@ def _year_to_date(
         Period.between(year.start, run.period.start) if run.period.start > year.start else None
     )
     targets = run._targets(year)
-    now = {name: run.metric(name, now_window, "ytd") for name in policy.metrics}
+    now = {name: _window_metric(run, name, now_window, "ytd") for name in policy.metrics}
     before = (
-        {name: run.metric(name, before_window, "ytd_before") for name in policy.metrics}
+        {name: _window_metric(run, name, before_window, "ytd_before") for name in policy.metrics}
         if before_window is not None
         else None
     )
@@ -266,7 +266,25 @@ def _year_to_date(
             continue
         out[who] = pair
     run.year_to_date = out
+    # Traces list the period's own records, not the year's: free the year's rows.
+    for name in policy.metrics:
+        run.credited.pop(("ytd", name), None)
+        run.credited.pop(("ytd_before", name), None)
     return out
+
+
+def _window_metric(run: _Evaluation, name: str, window: Period, space: str) -> Any:
+    """A metric over a window, computed once for all the periods of a sequence.
+
+    This month's year to date is next month's year to date before it.
+    """
+    key = (name, window.start, window.end)
+    if run.shared is not None and key in run.shared:
+        return run.shared[key]
+    values = run.metric(name, window, space)
+    if run.shared is not None:
+        run.shared[key] = values
+    return values
 
 
 def _context(
@@ -383,7 +401,11 @@ def _clawbacks(
             space = "" if period == run.period else f"clawback {label}"
             if (space, metric_name) not in run.credited:
                 run.metric(metric_name, period, space)
-            _, rows = run.credited[(space, metric_name)]
+            _, rows = (
+                run.credited[(space, metric_name)]
+                if not space
+                else run.credited.pop((space, metric_name))
+            )
             rates = {} if period == run.period else _rates(run, period, spec.of, metric_name)
             for i, who, share, _ in rows:
                 record = str(keys_column[i])
@@ -432,6 +454,7 @@ def _earlier(run: _Evaluation, period: Period) -> _Evaluation:
         )
         earlier.policy_root = run.policy_root
         earlier.outcomes_by_participant()
+        earlier.credited = {}  # only its outcomes are read: free its record rows
         run.earlier[period.label] = earlier
     return earlier
 

@@ -151,21 +151,31 @@ def _decimal_fraction(value: Decimal) -> Fraction:
 
 
 def _quantum(quantum: Number) -> Decimal:
+    if type(quantum) is Decimal and quantum in _QUANTA:  # the usual few, parsed once
+        return _QUANTA[quantum]
     q = parse_decimal(quantum, what="quantum")
     if q <= 0:
         raise InvalidValueError(f"quantum: must be positive, got {quantum!r}")
+    if type(quantum) is Decimal and len(_QUANTA) < 64:
+        _QUANTA[quantum] = q
     return q
+
+
+_QUANTA: dict[Decimal, Decimal] = {}
 
 
 def _round_fraction(value: Fraction, mode: RoundingMode) -> int:
     """Round an exact rational to an integer by a symmetric mode."""
-    sign = -1 if value < 0 else 1
-    magnitude = abs(value)
-    whole, rest = divmod(magnitude.numerator, magnitude.denominator)
+    return _round_ratio(value.numerator, value.denominator, mode)
+
+
+def _round_ratio(numerator: int, den: int, mode: RoundingMode) -> int:
+    """Round ``numerator / den`` (``den`` > 0) to an integer by a symmetric mode."""
+    sign = -1 if numerator < 0 else 1
+    whole, rest = divmod(abs(numerator), den)
     if rest == 0:
         return sign * whole
     twice = 2 * rest
-    den = magnitude.denominator
     if mode is RoundingMode.DOWN:
         up = False
     elif mode is RoundingMode.UP:
@@ -207,6 +217,15 @@ def quantize(
         digits = max(28, value.adjusted() - q.adjusted() + 3)
         context = decimal.Context(prec=digits, rounding=rounding.decimal_constant)
         result = value.quantize(q, context=context)
+    elif isinstance(value, Fraction | int) and q.as_tuple().digits == (1,):
+        # A power-of-ten quantum on an exact ratio: integer arithmetic only.
+        exponent = int(q.as_tuple().exponent)
+        numerator, denominator = value.numerator, value.denominator
+        if exponent <= 0:
+            numerator *= 10**-exponent
+        else:
+            denominator *= 10**exponent
+        result = _units_to_decimal(_round_ratio(numerator, denominator, rounding), q)
     else:
         units = _round_fraction(to_fraction(value) / to_fraction(q), rounding)
         result = _units_to_decimal(units, q)

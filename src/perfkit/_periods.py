@@ -87,6 +87,15 @@ def evaluate_periods(
                 "closed periods come first"
             )
         del result
+    from perfkit._dataset_raw import gc_paused
+
+    with gc_paused():
+        return _sequence(policy, dataset, spans, closed)
+
+
+def _sequence(
+    policy: Policy, dataset: Dataset, spans: list[Period], closed: dict[str, Result]
+) -> tuple[Result, ...]:
     state = _State(policy)
     pending: dict[str, list[Entry]] = {}
     out: list[Result] = []
@@ -182,6 +191,7 @@ def _run(
         adjustments=adjustments,
         history=state.results,
         in_sequence=True,
+        shared=state.shared,
     )
     run.policy_root = policy
     return run.result()
@@ -196,6 +206,7 @@ class _State:
         self.carries: dict[str, Carry] = {}
         self.ledger: dict[str, dict[str, dict[str, dict[str, Fraction]]]] = {}
         self.results: dict[str, Result] = {}
+        self.shared: dict[Any, Any] = {}  # metric values by window, for every period
 
     def carry(self, span: Period) -> dict[str, Carry]:
         year = fiscal_year(span, self.policy).label

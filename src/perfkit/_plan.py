@@ -116,37 +116,60 @@ class _HasTiers(Protocol):
     def mode(self) -> str | None: ...
 
 
+_Bounds = tuple[tuple[Fraction, Fraction | None, Fraction | None, Fraction | None], ...]
+_TABLES: dict[int, tuple[object, _Bounds]] = {}
+
+
+def _bounds(spec: _HasTiers) -> _Bounds:
+    """Each tier as exact (from, upper, rate, amount), computed once per tier table."""
+    cached = _TABLES.get(id(spec.tiers))
+    if cached is not None and cached[0] is spec.tiers:
+        return cached[1]
+    tiers = spec.tiers
+    bounds = tuple(
+        (
+            to_fraction(tier.from_),
+            to_fraction(upper) if upper is not None else None,
+            to_fraction(tier.rate) if tier.rate is not None else None,
+            to_fraction(tier.amount) if tier.amount is not None else None,
+        )
+        for index, tier in enumerate(tiers)
+        for upper in [
+            tier.to
+            if tier.to is not None
+            else (tiers[index + 1].from_ if index + 1 < len(tiers) else None)
+        ]
+    )
+    if len(_TABLES) > 1024:  # policies come and go; keep the cache small
+        _TABLES.clear()
+    _TABLES[id(tiers)] = (tiers, bounds)  # holding the list keeps its id unique
+    return bounds
+
+
 def tiered_amount(spec: _HasTiers, on: Fraction, base: Fraction) -> Fraction:
     """Pay tiers on ``on``: marginal (each slice at its rate) or retroactive (all at one).
 
     Tiers are half-open ``[from, to)``: exactly reaching a boundary earns the tier
     that starts there. Rates are paid per unit of ``on`` times ``base``; fixed
-    tier amounts are paid as they are.
+    tier amounts are paid as they are. A last tier with a ``to`` pays nothing
+    on the part of ``on`` above it, in both modes.
     """
-    tiers = spec.tiers
-    reached = [t for t in tiers if on >= to_fraction(t.from_)]
+    reached = [bound for bound in _bounds(spec) if on >= bound[0]]
     if not reached:
         return Fraction(0)
     if spec.mode == "retroactive":
-        top = reached[-1]
-        if top.amount is not None:
-            return to_fraction(top.amount)
-        # A last tier that ends ('to') pays nothing above its end, as in marginal.
-        paid_on = on if top.to is None else min(on, to_fraction(top.to))
-        return paid_on * to_fraction(top.rate or 0) * base
+        _, upper, rate, amount = reached[-1]
+        if amount is not None:
+            return amount
+        paid_on = on if upper is None else min(on, upper)
+        return paid_on * (rate or 0) * base
     total = Fraction(0)
-    for index, tier in enumerate(reached):
-        if tier.amount is not None:
-            total += to_fraction(tier.amount)
+    for low, upper, rate, amount in reached:
+        if amount is not None:
+            total += amount
             continue
-        low = to_fraction(tier.from_)
-        upper = (
-            tier.to
-            if tier.to is not None
-            else (tiers[index + 1].from_ if index + 1 < len(tiers) else None)
-        )
-        high = on if upper is None else min(on, to_fraction(upper))
-        total += (high - low) * to_fraction(tier.rate or 0) * base
+        high = on if upper is None else min(on, upper)
+        total += (high - low) * (rate or 0) * base
     return total
 
 
@@ -441,12 +464,11 @@ def _tiered(run: _Run, rule: TieredRule, path: str) -> Fraction:
     # Year to date: pay what the year so far earns, less what it earned before
     # this period, each rounded as a line, so the periods sum to the year.
     now, before = run.inputs.cumulative.get(rule.id, (run.values, None))
-    earned = run.round(amount(now), rule)
     if before is None:
         prior = run.carry.ytd.get(rule.id, run.zero)
     else:
         prior = run.round(amount(before), rule)
-        amount(now)  # the note describes this period's tier
+    earned = run.round(amount(now), rule)  # last, so the note describes this period
     note = run.notes.get(rule.id, spec.mode)
     run.notes[rule.id] = f"{note}; year to date {earned} less {prior} earned before this period"
     return to_fraction(earned - prior)

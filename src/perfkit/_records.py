@@ -17,6 +17,7 @@ counted and traced.
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +32,10 @@ from perfkit.errors import EvaluationError, InvalidValueError
 if TYPE_CHECKING:
     from perfkit._expr import Expression
     from perfkit._typed_data import TypedTable
+
+_EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation])
+"""Sums of credited amounts: wide enough to stay exact, and trapping if ever not."""
+_ZERO = Decimal(0)
 
 __all__ = ["RecordPass", "cancelled_records", "ranked_lines", "record_pass"]
 
@@ -102,23 +107,31 @@ def record_pass(
     keys = table.columns[key_column] if key_column is not None else None
     is_rate = [line.rate is not None for line in lines]
     totals, detail, unmatched = out.totals, out.detail, out.unmatched
-    for i, who, share, _ in rows:
-        hit = chosen[i]
-        if hit is None:
-            unmatched[who] = unmatched.get(who, 0) + 1
-            continue
-        if is_rate[hit]:
-            value = amounts[i] if amounts is not None else None
-            if value is None:
+    # Sum the credited amounts (or shares, for fixed amounts) per participant and
+    # rate in exact Decimal, then multiply by each rate once: the same exact
+    # result as paying row by row, without a Fraction per row.
+    sums: dict[tuple[str, Fraction, bool], Decimal] = {}
+    with decimal.localcontext(_EXACT):
+        for i, who, share, _ in rows:
+            hit = chosen[i]
+            if hit is None:
+                unmatched[who] = unmatched.get(who, 0) + 1
                 continue
-            paid = to_fraction(value if share == 1 else value * share) * pays[i]
-        else:
-            paid = pays[i] if share == 1 else pays[i] * to_fraction(share)
-        totals[who] = totals.get(who, Fraction(0)) + paid
-        if keep_detail and keys is not None:
-            mine = detail.setdefault(who, {})
-            key = str(keys[i])
-            mine[key] = mine.get(key, Fraction(0)) + paid
+            if is_rate[hit]:
+                value = amounts[i] if amounts is not None else None
+                if value is None:
+                    continue
+                credited = value if share == 1 else value * share
+            else:
+                credited = share
+            group = (who, pays[i], is_rate[hit])
+            sums[group] = sums.get(group, _ZERO) + credited
+            if keep_detail and keys is not None:
+                mine = detail.setdefault(who, {})
+                key = str(keys[i])
+                mine[key] = mine.get(key, Fraction(0)) + Fraction(credited) * pays[i]
+    for (who, rate, _), credited in sums.items():
+        totals[who] = totals.get(who, Fraction(0)) + Fraction(credited) * rate
     return out
 
 
@@ -152,12 +165,11 @@ def line_values(
         field_name = "rate" if record_line.rate is not None else "amount"
         spec_value = record_line.rate if record_line.rate is not None else record_line.amount
         where = f"{path}.{fields[line_index]}"
-        values: list[object]
-        if isinstance(spec_value, str):
-            expression = expressions[f"{where}.{field_name}"]
-            values = _with_tables(expression, table, members, rate_tables)
-        else:
-            values = [spec_value] * len(members)
+        if not isinstance(spec_value, str):  # a constant: one exact value for all rows
+            pays.update(dict.fromkeys(members, _number(spec_value, rule.id, where)))
+            continue
+        expression = expressions[f"{where}.{field_name}"]
+        values = _with_tables(expression, table, members, rate_tables)
         for i, value in zip(members, values, strict=True):
             pays[i] = _number(value, rule.id, where)
     return pays
