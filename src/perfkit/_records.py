@@ -106,11 +106,36 @@ def record_pass(
     amounts = table.columns[amount_column] if amount_column is not None else None
     keys = table.columns[key_column] if key_column is not None else None
     is_rate = [line.rate is not None for line in lines]
-    totals, detail, unmatched = out.totals, out.detail, out.unmatched
+    totals = out.totals
     # Sum the credited amounts (or shares, for fixed amounts) per participant and
     # rate in exact Decimal, then multiply by each rate once: the same exact
     # result as paying row by row, without a Fraction per row.
     sums: dict[tuple[str, Fraction, bool], Decimal] = {}
+    try:
+        _sum_rows(rows, chosen, pays, is_rate, amounts, keys, out, sums, keep_detail=keep_detail)
+    except (decimal.Inexact, decimal.InvalidOperation):
+        raise EvaluationError(
+            f"incentive {rule.id!r}: the records' amounts need more than "
+            f"{_EXACT.prec} digits to sum exactly"
+        ) from None
+    for (who, rate, _), credited in sums.items():
+        totals[who] = totals.get(who, Fraction(0)) + Fraction(credited) * rate
+    return out
+
+
+def _sum_rows(
+    rows: Credited,
+    chosen: Mapping[int, int | None],
+    pays: Mapping[int, Fraction],
+    is_rate: Sequence[bool],
+    amounts: Sequence[Any] | None,
+    keys: Sequence[Any] | None,
+    out: RecordPass,
+    sums: dict[tuple[str, Fraction, bool], Decimal],
+    *,
+    keep_detail: bool,
+) -> None:
+    unmatched, detail = out.unmatched, out.detail
     with decimal.localcontext(_EXACT):
         for i, who, share, _ in rows:
             hit = chosen[i]
@@ -130,9 +155,6 @@ def record_pass(
                 mine = detail.setdefault(who, {})
                 key = str(keys[i])
                 mine[key] = mine.get(key, Fraction(0)) + Fraction(credited) * pays[i]
-    for (who, rate, _), credited in sums.items():
-        totals[who] = totals.get(who, Fraction(0)) + Fraction(credited) * rate
-    return out
 
 
 def rule_lines(rule: PerRecordRule | SpiffRule) -> tuple[list[RecordLine], list[str]]:
