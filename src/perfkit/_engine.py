@@ -134,6 +134,7 @@ class _Evaluation:
         clawbacks: bool = True,
         in_sequence: bool = False,
         shared: dict[Any, Any] | None = None,
+        data: TypedData | None = None,
     ):
         self.policy = policy
         self.policy_root = policy
@@ -153,8 +154,12 @@ class _Evaluation:
         self.as_of = as_of
         self.used = _used_names(policy)
         self.required = self._required_tables()
-        self.data: TypedData = dataset.validate(
-            policy.tables, required=self.required & set(policy.tables)
+        # Tables and metrics are not versioned, so one validation serves every
+        # period of a sequence and every earlier period evaluated again.
+        self.data: TypedData = (
+            data
+            if data is not None
+            else dataset.validate(policy.tables, required=self.required & set(policy.tables))
         )
         self.participants, self.attributes = self._participants()
         self.tree = self._tree()

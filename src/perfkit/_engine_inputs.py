@@ -450,7 +450,12 @@ def _earlier(run: _Evaluation, period: Period) -> _Evaluation:
         from perfkit._engine import _Evaluation
 
         earlier = _Evaluation(
-            run.policy_root.in_force(period), run.dataset, period, None, clawbacks=False
+            run.policy_root.in_force(period),
+            run.dataset,
+            period,
+            None,
+            clawbacks=False,
+            data=run.data,
         )
         earlier.policy_root = run.policy_root
         earlier.outcomes_by_participant()

@@ -192,8 +192,10 @@ def _run(
         history=state.results,
         in_sequence=True,
         shared=state.shared,
+        data=state.shared.get("data"),
     )
     run.policy_root = policy
+    state.shared["data"] = run.data
     return run.result()
 
 
