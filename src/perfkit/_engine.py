@@ -131,6 +131,7 @@ class _Evaluation:
         ledger: Ledger | None = None,
         adjustments: Mapping[str, tuple[Entry, ...]] | None = None,
         history: Mapping[str, Result] | None = None,
+        basis: Mapping[str, Result] | None = None,
         clawbacks: bool = True,
         in_sequence: bool = False,
         shared: dict[Any, Any] | None = None,
@@ -142,6 +143,8 @@ class _Evaluation:
         self.ledger: Ledger = ledger or {}
         self.adjustments = adjustments or {}
         self.history: Mapping[str, Result] = history or {}
+        # Closed periods as recalculated (paid + adjustments), for clawback rates.
+        self.basis: Mapping[str, Result] = basis or self.history
         self.with_clawbacks = clawbacks
         self.in_sequence = in_sequence
         self.shared = shared  # metric values by window, shared by a sequence's periods
@@ -301,9 +304,28 @@ class _Evaluation:
             periods = table.columns[source.period] if source.period else None
             found: dict[str, Any] = {}
             inside: dict[str, Any] = {}
+            parts: dict[str, list[Period]] = {}
             for i, who in enumerate(who_column):
                 if periods is not None and not self._same_period(periods[i], span):
                     if self._inside(periods[i], span):
+                        part = self._label(periods[i])
+                        assert part is not None
+                        mine = parts.setdefault(who, [])
+                        clash = next(
+                            (p for p in mine if p.start < part.end and part.start < p.end), None
+                        )
+                        if clash is not None:
+                            raise DataError(
+                                [
+                                    Diagnostic(
+                                        "data.duplicate-target",
+                                        f"two {name} targets for {who!r} overlap inside {span}: "
+                                        f"{clash} and {part}",
+                                        location=table.source(i),
+                                    )
+                                ]
+                            )
+                        mine.append(part)
                         value = values[i]
                         if value is not None:
                             inside[who] = inside.get(who, 0) + value

@@ -407,12 +407,15 @@ def _clawbacks(
                 else run.credited.pop((space, metric_name))
             )
             rates = {} if period == run.period else _rates(run, period, spec.of, metric_name)
+            bases: dict[tuple[str, str], Fraction] = {}  # one person may hold two rows
             for i, who, share, _ in rows:
                 record = str(keys_column[i])
                 value = amounts[i]
                 if record not in keys or value is None:
                     continue
-                base = to_fraction(value if share == 1 else value * share)
+                credited = Fraction(value if share == 1 else value * share)
+                bases[(who, record)] = bases.get((who, record), Fraction(0)) + credited
+            for (who, record), base in sorted(bases.items()):
                 if period == run.period:
                     out.setdefault(who, []).append((record, label, None, base))
                 elif rates.get(who):
@@ -424,7 +427,7 @@ def _clawbacks(
 
 def _rates(run: _Evaluation, period: Period, rule: str, metric: str) -> dict[str, Fraction]:
     """Participant -> what ``rule`` paid per unit of ``metric`` in ``period``."""
-    result = run.history.get(period.label)
+    result = run.basis.get(period.label)
     out: dict[str, Fraction] = {}
     if result is not None:
         for p in result.participants:

@@ -9,6 +9,8 @@ a record's columns (per-record rates and SPIFF amounts), or a team's totals
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from perfkit._incentive_model import (
@@ -236,7 +238,9 @@ def _check_lines(c: _Checker, rule: PerRecordRule, path: Path) -> None:
             )
     seen: dict[tuple[tuple[str, str], ...], int] = {}
     for i, line in enumerate(spec.lines):
-        signature = tuple(sorted((k, _canonical(v)) for k, v in line.match.items()))
+        signature = tuple(
+            sorted((k, _canonical(v, (columns or {}).get(k))) for k, v in line.match.items())
+        )
         if signature in seen:
             if not signature:
                 message = f"lines {seen[signature]} and {i} are both default lines (no 'match')"
@@ -251,8 +255,12 @@ def _check_lines(c: _Checker, rule: PerRecordRule, path: Path) -> None:
         seen.setdefault(signature, i)
 
 
-def _canonical(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+def _canonical(value: Any, column_type: str | None) -> str:
+    """A match value as the records compare it, so 10 and '10.0' are one value."""
+    from perfkit._records import match_value
+
+    normal = match_value(value, column_type or "string")
+    return repr(Fraction(normal) if isinstance(normal, Decimal) else normal)
 
 
 def _match_problem(value: Any, column_type: str) -> str | None:

@@ -435,10 +435,24 @@ class ClawbackSpec(StrictModel):
     )
 
 
+def _no_limits(rule: _RuleBase, why: str) -> None:
+    """Refuse ``cap``, ``floor`` and ``cap_ytd`` on a rule they cannot apply to."""
+    for name in ("cap", "floor", "cap_ytd"):
+        if getattr(rule, name) is not None:
+            raise ErrorAt(f"'{name}' does not apply to {why}", name)
+
+
 class ClawbackRule(_RuleBase):
     """Clawback: a negative line per cancelled record, at the amount originally paid."""
 
     clawback: ClawbackSpec = Field(description="The rule reversed and the window.")
+
+    @model_validator(mode="after")
+    def _limits(self) -> ClawbackRule:
+        _no_limits(
+            self, "a clawback: it takes back exactly what was paid (limit the rule it reverses)"
+        )
+        return self
 
 
 class Recovery(StrictModel):
@@ -490,6 +504,11 @@ class DrawRule(_RuleBase):
     """Draw: tops a period's earnings up to an amount, recovered later or not."""
 
     draw: DrawSpec = Field(description="The amount and whether it is recovered.")
+
+    @model_validator(mode="after")
+    def _limits(self) -> DrawRule:
+        _no_limits(self, "a draw: its 'amount' and 'recover' rule say what it pays")
+        return self
 
 
 class PluginRule(_RuleBase):

@@ -151,17 +151,20 @@ def _decimal_fraction(value: Decimal) -> Fraction:
 
 
 def _quantum(quantum: Number) -> Decimal:
-    if type(quantum) is Decimal and quantum in _QUANTA:  # the usual few, parsed once
-        return _QUANTA[quantum]
+    # The usual few are checked once. Keyed by their digits and exponent, not by
+    # value: 0.01 and 0.010 are equal but round to different exponents.
+    key = quantum.as_tuple() if type(quantum) is Decimal else None
+    if key is not None and key in _QUANTA:
+        return _QUANTA[key]
     q = parse_decimal(quantum, what="quantum")
     if q <= 0:
         raise InvalidValueError(f"quantum: must be positive, got {quantum!r}")
-    if type(quantum) is Decimal and len(_QUANTA) < 64:
-        _QUANTA[quantum] = q
+    if key is not None and len(_QUANTA) < 64:
+        _QUANTA[key] = q
     return q
 
 
-_QUANTA: dict[Decimal, Decimal] = {}
+_QUANTA: dict[object, Decimal] = {}
 
 
 def _round_fraction(value: Fraction, mode: RoundingMode) -> int:

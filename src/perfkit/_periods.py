@@ -48,7 +48,7 @@ def evaluate_periods(
     dataset: Dataset,
     periods: Sequence[Period | str],
     *,
-    paid: Paid | None = None,
+    paid: Paid | Result | str | bytes | None = None,
 ) -> tuple[Result, ...]:
     """Evaluate periods in order, carrying balances and year-to-date totals.
 
@@ -97,14 +97,17 @@ def _sequence(
     policy: Policy, dataset: Dataset, spans: list[Period], closed: dict[str, Result]
 ) -> tuple[Result, ...]:
     state = _State(policy)
+    adjusted = _adjusted(closed)
     pending: dict[str, list[Entry]] = {}
     out: list[Result] = []
     for span in spans:
         original = closed.get(span.label)
+        recalculated = None
         try:
             if original is not None:
                 recalculated = _run(policy, dataset, span, state, {})
-                for who, entries in _differences(original, recalculated).items():
+                found = _differences(original, recalculated, adjusted.get(span.label, {}))
+                for who, entries in found.items():
                     pending.setdefault(who, []).extend(entries)
                 result = original
             else:
@@ -119,7 +122,7 @@ def _sequence(
                 pending = {}
         except EvaluationError as exc:
             raise EvaluationError(f"period {span.label}: {exc}") from None
-        state.advance(span, result)
+        state.advance(span, result, recalculated)
         out.append(result)
     if any(pending.values()):
         names = ", ".join(sorted(who for who, entries in pending.items() if entries))
@@ -133,6 +136,10 @@ def _sequence(
 def _spans(policy: Policy, periods: Sequence[Period | str]) -> list[Period]:
     if isinstance(periods, str | Period):
         periods = [periods]
+    if not isinstance(periods, Iterable):
+        raise EvaluationError(
+            f"periods: expected a list of periods or labels, got {type(periods).__name__}"
+        )
     spans: list[Period] = []
     for value in periods:
         try:
@@ -150,9 +157,20 @@ def _spans(policy: Policy, periods: Sequence[Period | str]) -> list[Period]:
     return spans
 
 
-def _read_paid(paid: Paid | None, policy: Policy) -> dict[str, Result]:
+def _read_paid(paid: Paid | Result | str | bytes | None, policy: Policy) -> dict[str, Result]:
+    items: Any = paid or ()
+    if isinstance(items, str | bytes):  # one result's JSON, or an array of them
+        try:
+            data = json.loads(items)
+        except ValueError as exc:
+            raise EvaluationError(f"paid: not JSON: {exc}") from None
+        items = data if isinstance(data, list) else [data]
+    elif isinstance(items, Result | Mapping):
+        items = [items]
+    elif not isinstance(items, Iterable):
+        raise EvaluationError(f"paid: expected Results or their JSON, got {type(items).__name__}")
     closed: dict[str, Result] = {}
-    for item in paid or ():
+    for item in items:
         if isinstance(item, Result):
             result = item
         elif isinstance(item, str | bytes):
@@ -190,6 +208,7 @@ def _run(
         ledger=state.ledger,
         adjustments=adjustments,
         history=state.results,
+        basis=state.basis,
         in_sequence=True,
         shared=state.shared,
         data=state.shared.get("data"),
@@ -208,6 +227,7 @@ class _State:
         self.carries: dict[str, Carry] = {}
         self.ledger: dict[str, dict[str, dict[str, dict[str, Fraction]]]] = {}
         self.results: dict[str, Result] = {}
+        self.basis: dict[str, Result] = {}  # what each period paid, with its adjustments
         self.shared: dict[Any, Any] = {}  # metric values by window, for every period
 
     def carry(self, span: Period) -> dict[str, Carry]:
@@ -217,7 +237,14 @@ class _State:
         # A new fiscal year: balances carry on, year-to-date totals start again.
         return {who: Carry(c.draw, c.carried) for who, c in self.carries.items()}
 
-    def advance(self, span: Period, result: Result) -> None:
+    def advance(self, span: Period, result: Result, recalculated: Result | None = None) -> None:
+        """Move on past ``span``, paid as ``result``.
+
+        Balances and year-to-date totals follow what was paid. What each record
+        was paid (for clawbacks) follows the recalculation of a closed period,
+        since its differences are paid as adjustments: paid plus adjustments is
+        the recalculation.
+        """
         carries = self.carry(span)
         self.year = fiscal_year(span, self.policy).label
         for p in result.participants:
@@ -233,12 +260,14 @@ class _State:
             )
         self.carries = carries
         self.results[result.period] = result
+        self.basis[result.period] = recalculated or result
+        basis = recalculated or result
         self.ledger[result.period] = {
             p.id: {
                 rule: {key: Fraction(value) for key, value in paid.items()}
                 for rule, paid in p.records.items()
             }
-            for p in result.participants
+            for p in basis.participants
             if p.records
         }
 
@@ -256,13 +285,41 @@ def _compared(p: ParticipantResult | None) -> dict[tuple[str, str], Decimal]:
     return out
 
 
-def _differences(original: Result, recalculated: Result) -> dict[str, list[Entry]]:
+Adjusted = dict[str, dict[str, dict[tuple[str, str], Decimal]]]
+"""Closed period -> participant -> (component, rule) -> adjustments already paid for it."""
+
+
+def _adjusted(closed: Mapping[str, Result]) -> Adjusted:
+    """What later closed periods already paid as adjustments for each closed period."""
+    out: Adjusted = {}
+    for result in closed.values():
+        for p in result.participants:
+            for line in p.lines:
+                if line.kind == "adjustment" and line.original_period:
+                    mine = out.setdefault(line.original_period, {}).setdefault(p.id, {})
+                    key = (line.component, line.rule)
+                    mine[key] = mine.get(key, ZERO) + line.amount
+    return out
+
+
+def _differences(
+    original: Result,
+    recalculated: Result,
+    adjusted: Mapping[str, Mapping[tuple[str, str], Decimal]],
+) -> dict[str, list[Entry]]:
+    """The recalculation less what was paid for the period.
+
+    What was paid is its own lines plus the adjustments later closed periods
+    already paid for it.
+    """
     before = {p.id: p for p in original.participants}
     after = {p.id: p for p in recalculated.participants}
     cause = _cause(original, recalculated)
     out: dict[str, list[Entry]] = {}
-    for who in sorted(set(before) | set(after)):
+    for who in sorted(set(before) | set(after) | set(adjusted)):
         paid, now = _compared(before.get(who)), _compared(after.get(who))
+        for key, amount in adjusted.get(who, {}).items():
+            paid[key] = paid.get(key, ZERO) + amount
         changes = _changes(before.get(who), after.get(who)) or cause
         for key in sorted(set(paid) | set(now)):
             delta = now.get(key, ZERO) - paid.get(key, ZERO)

@@ -545,7 +545,8 @@ def _clawback(run: _Run, rule: ClawbackRule, path: str) -> None:
         exact.append((str(record), period, paid))
     reversed_exact = run.records.setdefault(rule.id, {})
     for record, period, paid in exact:
-        reversed_exact[f"{record}@{period}"] = paid  # for later reversals' rounding
+        tag = f"{record}@{period}"  # for later reversals' rounding
+        reversed_exact[tag] = reversed_exact.get(tag, Fraction(0)) + paid
     for period in dict.fromkeys(period for _, period, _ in exact):
         group = [(record, paid) for record, p, paid in exact if p == period]
         for record, taken in _reversals(run, rule, period, group):
@@ -569,11 +570,13 @@ def _reversals(
     before_lines, before_exact = run.inputs.clawed.get((rule.id, period), (Decimal(0), Fraction(0)))
     now = sum((paid for _, paid in group), Fraction(0))
     total = quantize(before_exact + now, rounding.quantum, rounding.mode) - before_lines
-    weights = dict(group)
+    weights: dict[str, Fraction] = {}
+    for record, paid in group:
+        weights[record] = weights.get(record, Fraction(0)) + paid
     if any(w < 0 for w in weights.values()) or not any(weights.values()) or total < 0:
-        return [(record, run.round(paid, rule)) for record, paid in group]
+        return [(record, run.round(paid, rule)) for record, paid in weights.items()]
     shares = allocate(total, weights, quantum=rounding.quantum)
-    return [(record, shares[record]) for record, _ in group]
+    return list(shares.items())
 
 
 def _cap_floor(run: _Run, rule: Any, path: str, amount: Fraction) -> Fraction:
@@ -594,7 +597,9 @@ def _cap_ytd(run: _Run, rule: Any, path: str, line: Decimal) -> Decimal:
     if rule.cap_ytd is None:
         return line
     cap = run.round(run.number(f"{path}.cap_ytd"), rule)
-    paid = run.carry.ytd.get(rule.id, run.zero)
+    paid = run.carry.ytd.get(rule.id, run.zero) + sum(
+        (a.amount for a in run.inputs.adjustments if a.component == rule.id), Decimal(0)
+    )
     allowed = max(cap - paid, run.zero)
     if line > allowed:
         note = (
@@ -650,8 +655,8 @@ def _settle(run: _Run, draws: list[tuple[int, DrawRule]]) -> dict[str, Decimal]:
     owed = carry.draw
     for index, rule in draws:
         owed = _draw(run, rule, f"incentives[{index}]", total(), owed)
-        if rule.draw.recoverable:
-            balances["draw"] = owed
+    if owed or any(rule.draw.recoverable for _, rule in draws):
+        balances["draw"] = owed  # never written off, even by a version without the draw
     carried = carry.carried
     net = total()
     if carried > 0 and net > 0:

@@ -37,7 +37,7 @@ _EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperati
 """Sums of credited amounts: wide enough to stay exact, and trapping if ever not."""
 _ZERO = Decimal(0)
 
-__all__ = ["RecordPass", "cancelled_records", "ranked_lines", "record_pass"]
+__all__ = ["RecordPass", "cancelled_records", "match_value", "ranked_lines", "record_pass"]
 
 
 @dataclass
@@ -63,7 +63,7 @@ def ranked_lines(rule: PerRecordRule) -> list[int]:
     return sorted(range(len(spec.lines)), key=lambda i: (rank(i), -i), reverse=True)
 
 
-def _normal(value: Any, column_type: str) -> Any:
+def match_value(value: Any, column_type: str) -> Any:
     """A match value in the column's own type, so '100' matches 100 and a date its text."""
     if value is None:
         return None
@@ -227,7 +227,7 @@ def _choose(
     columns = sorted({key for line in lines for key in line.match})
     types = table.schema.columns if hasattr(table, "schema") else {}
     wanted = [
-        {key: _normal(value, types.get(key, "string")) for key, value in lines[i].match.items()}
+        {key: match_value(value, types.get(key, "string")) for key, value in lines[i].match.items()}
         for i in range(len(lines))
     ]
     data = [table.columns[name] for name in columns]
@@ -237,7 +237,7 @@ def _choose(
         values = tuple(column[i] for column in data)
         if values not in cache:
             have = {
-                name: _normal(value, types.get(name, "string"))
+                name: match_value(value, types.get(name, "string"))
                 for name, value in zip(columns, values, strict=True)
             }
             cache[values] = next(

@@ -70,11 +70,22 @@ def exact_text(value: Decimal | Fraction | int) -> str:
 
 
 def read_exact(text: str) -> Decimal | Fraction:
-    """The number :func:`exact_text` wrote."""
+    """The number :func:`exact_text` wrote (finite; ValueError otherwise)."""
     if "/" in text:
         numerator, denominator = text.split("/")
         return Fraction(int(numerator), int(denominator))
-    return Decimal(text)
+    return _amount(text)
+
+
+def _amount(text: object) -> Decimal:
+    """A finite Decimal from result JSON text; ValueError otherwise."""
+    try:
+        value = Decimal(str(text))
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -122,7 +133,7 @@ class Line:
         return cls(
             participant=str(data["participant"]),
             component=str(data["component"]),
-            amount=Decimal(str(data["amount"])),
+            amount=_amount(data["amount"]),
             period=str(data["period"]),
             rule=str(data["rule"]),
             kind=str(data.get("kind", "rule")),
@@ -227,11 +238,11 @@ class ParticipantResult:
             components=numbers("scores"),
             score=score,
             lines=tuple(Line.from_dict(line) for line in data.get("lines", [])),
-            payout=Decimal(str(data["payout"])),
+            payout=_amount(data["payout"]),
             flags=tuple(data.get("flags", [])),
             variables=numbers("variables"),
             notes=dict(data.get("notes", {})),
-            balances={k: Decimal(v) for k, v in data.get("balances", {}).items()},
+            balances={k: _amount(v) for k, v in data.get("balances", {}).items()},
             records={
                 rule: {key: read_exact(v) for key, v in paid.items()}
                 for rule, paid in data.get("records", {}).items()

@@ -27,7 +27,7 @@ from perfkit._incentive_model import (
     SpiffRule,
     TieredRule,
 )
-from perfkit._numbers import to_fraction
+from perfkit._numbers import quantize, to_fraction
 from perfkit._records import line_values, rule_lines
 from perfkit._result import render_value
 from perfkit.errors import EvaluationError
@@ -306,6 +306,7 @@ def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> l
     chosen = {i: done.line_of.get(i) for i, _ in shown}
     rates = line_values(rule, path, lines, chosen, table, run.policy._expressions, run.rate_tables)
     amounts = table.columns[metric.sum] if isinstance(rule, PerRecordRule) and metric.sum else None
+    scale = _scale(run, rule, participant, done.totals.get(participant, Fraction(0)))
     for i, share in shown:
         line = chosen[i]
         source = table.source(i)
@@ -328,6 +329,9 @@ def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> l
                 text = f"SPIFF {_plain(rates[i])} per record"
         if share != 1:
             text += f"; share {share:%}"
+        if paid is not None and scale != 1:
+            text += f"; scaled as the line was, x {_plain(scale)}"
+            paid *= scale
         where = _where(run, f"{path}.{fields[line]}") if line is not None else None
         out.append(
             Trace(
@@ -340,6 +344,15 @@ def _rule_details(run: _Evaluation, participant: str, rule: Any, path: str) -> l
     if len(mine) > MAX_RECORDS:
         out.append(Trace(f"... and {len(mine) - MAX_RECORDS} more records"))
     return out
+
+
+def _scale(run: _Evaluation, rule: Any, participant: str, total: Fraction) -> Fraction:
+    """How the line scaled its records' exact amounts: a gate or cap, not rounding."""
+    line = run.outcomes[participant].lines.get(rule.id, Decimal(0))
+    rounding = rule.rounding or run.policy.rounding
+    if not total or quantize(total, rounding.quantum, rounding.mode) == line:
+        return Fraction(1)
+    return to_fraction(line) / total
 
 
 def _plain(value: Fraction) -> str:
