@@ -17,6 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from perfkit._incentive_check import pays_per_record
 from perfkit._incentive_model import (
     ClawbackRule,
     PerRecordRule,
@@ -58,9 +59,7 @@ def build_inputs(
     clawbacks: dict[str, dict[str, list[Reversal]]] = {}
     for index, rule in enumerate(policy.incentives):
         path = f"incentives[{index}]"
-        if isinstance(rule, PerRecordRule) or (
-            isinstance(rule, SpiffRule) and rule.spiff.per == "record"
-        ):
+        if pays_per_record(rule):
             done = _record_pass(run, rule, path, keep=rule.id in reversed_rules)
             for who, total in done.totals.items():
                 records.setdefault(who, {})[rule.id] = total

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from perfkit._incentive_model import (
     ClawbackRule,
@@ -40,16 +40,14 @@ def _unknown(what: str, name: str, known: Any) -> str:
     return unknown(what, name, known)
 
 
-__all__ = ["RECORD_KINDS", "check_incentive", "check_payout", "team_names", "test_inputs"]
+__all__ = ["check_incentive", "check_payout", "pays_per_record", "team_names", "test_inputs"]
 
 Path = tuple[str | int, ...]
 Field = tuple[str | None, Path, frozenset[str]]
 
-RECORD_KINDS = (PerRecordRule, SpiffRule)
-"""Rule kinds that pay per record (a SPIFF only with ``per: record``)."""
 
-
-def _pays_per_record(rule: Any) -> bool:
+def pays_per_record(rule: Any) -> TypeGuard[PerRecordRule | SpiffRule]:
+    """A per-record rule, or a SPIFF per record: rules that pay record by record."""
     return isinstance(rule, PerRecordRule) or (
         isinstance(rule, SpiffRule) and rule.spiff.per == "record"
     )
@@ -328,7 +326,7 @@ def _check_clawback(c: _Checker, rule: ClawbackRule, rules: Sequence[Any], path:
             (*where, "of"),
         )
         return
-    if _pays_per_record(target):
+    if pays_per_record(target):
         if spec.metric is not None:
             c.error(
                 "policy.clawback-of",
@@ -386,7 +384,7 @@ def test_inputs(policy: Any) -> set[str]:
     names = {"balance.draw", "balance.carried", "ytd.payout"}
     for rule in policy.incentives:
         names.add(f"ytd.{rule.id}")
-        if _pays_per_record(rule) or isinstance(rule, ClawbackRule):
+        if pays_per_record(rule) or isinstance(rule, ClawbackRule):
             names.add(f"records.{rule.id}")
         if isinstance(rule, PoolRule):
             names.add(f"pool.{rule.id}")

@@ -25,14 +25,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["BALANCE", "CAP", "CAP_YTD", "DEDUCTIONS", "SETTLEMENT", "Carry", "Entry", "Inputs"]
+__all__ = ["BALANCE", "CAP", "CAP_YTD", "DEDUCTIONS", "Carry", "Entry", "Inputs"]
 
+# The components of the lines settlement adds (draw lines carry their rule's id).
 DEDUCTIONS = "payout.deductions"
 CAP = "payout.cap"
 CAP_YTD = "payout.cap_ytd"
 BALANCE = "payout.balance"
-SETTLEMENT = (DEDUCTIONS, CAP, CAP_YTD, BALANCE)
-"""Components of the lines settlement adds (draw lines carry their rule's id)."""
 
 ZERO = Decimal(0)
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from perfkit._incentive_check import pays_per_record
 from perfkit._incentive_model import (
     ClawbackRule,
     DrawRule,
@@ -418,9 +419,7 @@ def _rule_amount(run: _Run, rule: Any, path: str) -> Fraction:
         return on * rate
     if isinstance(rule, TieredRule):
         return _tiered(run, rule, path)
-    if isinstance(rule, PerRecordRule) or (
-        isinstance(rule, SpiffRule) and rule.spiff.per == "record"
-    ):
+    if pays_per_record(rule):
         return _records(run, rule)
     if isinstance(rule, SpiffRule):
         return run.value(rule.spiff.amount, f"{path}.spiff.amount")
